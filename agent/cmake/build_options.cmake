@@ -1,0 +1,25 @@
+# sidecar_build_options: the warnings, defines and sanitizers every project target links.
+add_library(sidecar_build_options INTERFACE)
+target_compile_features(sidecar_build_options INTERFACE cxx_std_20)
+target_compile_options(sidecar_build_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
+  -Wimplicit-fallthrough -Wformat=2)
+# Asio and Beast are compiled once (agent/common/asio_impl.cc), not in every translation unit.
+target_compile_definitions(sidecar_build_options INTERFACE
+  BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION
+  BOOST_ASIO_NO_DEPRECATED SPDLOG_FMT_EXTERNAL)
+
+if(SIDECAR_SANITIZE)
+  set(sanitizer_list ${SIDECAR_SANITIZE})
+  list(JOIN sanitizer_list "," sanitizer_flags)
+  target_compile_options(sidecar_build_options INTERFACE
+    -fsanitize=${sanitizer_flags} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(sidecar_build_options INTERFACE -fsanitize=${sanitizer_flags})
+endif()
+
+# Declares a project static library: sidecar_library(NAME SRCS ... DEPS ...).
+function(sidecar_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SRCS})
+  target_link_libraries(${name} PUBLIC sidecar_build_options ${ARG_DEPS})
+endfunction()

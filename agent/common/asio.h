@@ -1,0 +1,7 @@
+// The one way project code includes Boost.Asio. Boost 1.74's awaitable.hpp uses std::exchange without
+// including <utility>, which GCC 12 in C++20 mode rejects; including it first here fixes every user.
+#pragma once
+
+#include <utility>  // IWYU pragma: keep
+
+#include <boost/asio.hpp>  // IWYU pragma: export
