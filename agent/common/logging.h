@@ -32,7 +32,8 @@ class RedactingSink final : public spdlog::sinks::sink {
   std::vector<std::string> secrets_;
 };
 
-// Replaces each secret in `text`; secrets shorter than 4 characters are ignored (too many false hits).
+// Replaces each secret in `text`; secrets shorter than 4 characters are ignored (too many false
+// hits).
 std::string RedactSecrets(std::string_view text, const std::vector<std::string>& secrets);
 
 // Installs the default logger. `sink` defaults to stderr; tests pass an ostream sink.

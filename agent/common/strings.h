@@ -50,7 +50,8 @@ inline std::string AsciiToLower(std::string_view text) {
 }
 
 // Splits on any of `delimiters`, dropping empty pieces. Views point into `text`.
-inline std::vector<std::string_view> SplitAnyOf(std::string_view text, std::string_view delimiters) {
+inline std::vector<std::string_view> SplitAnyOf(std::string_view text,
+                                                std::string_view delimiters) {
   std::vector<std::string_view> pieces;
   size_t start = 0;
   while (start <= text.size()) {

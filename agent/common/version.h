@@ -1,5 +1,6 @@
-// Versions the sidecar reports. The Agent version is what intakes and tracers see (DD-Agent-Version,
-// User-Agent, /info): the Datadog Agent release whose upstream behaviour we reproduce.
+// Versions the sidecar reports. The Agent version is what intakes and tracers see
+// (DD-Agent-Version, User-Agent, /info): the Datadog Agent release whose upstream behaviour we
+// reproduce.
 #pragma once
 
 #include <string_view>

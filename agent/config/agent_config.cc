@@ -190,8 +190,10 @@ absl::StatusOr<FinalizedConfig> Finalize(const RawConfig& raw) {
   if (config.api_key_.empty()) {
     return absl::InvalidArgumentError(
         "DD_API_KEY is not set. The sidecar needs a Datadog API key to send data. In the ECS task "
-        "definition, add it to this container's \"secrets\" from AWS Secrets Manager or SSM Parameter "
-        "Store, e.g. \"secrets\": [{\"name\": \"DD_API_KEY\", \"valueFrom\": \"<secret ARN>\"}]; do "
+        "definition, add it to this container's \"secrets\" from AWS Secrets Manager or SSM "
+        "Parameter "
+        "Store, e.g. \"secrets\": [{\"name\": \"DD_API_KEY\", \"valueFrom\": \"<secret ARN>\"}]; "
+        "do "
         "not put it in plain \"environment\".");
   }
 
@@ -214,7 +216,8 @@ absl::StatusOr<FinalizedConfig> Finalize(const RawConfig& raw) {
 
   const std::string agent_version(common::kAgentCompatibleVersion);
   config.endpoints_.metrics.push_back(
-      {AddAgentVersionToDomain(MetricsBaseUrl(config.site_, raw.dd_url.value_or("")), agent_version),
+      {AddAgentVersionToDomain(MetricsBaseUrl(config.site_, raw.dd_url.value_or("")),
+                               agent_version),
        config.api_key_});
   config.endpoints_.traces.push_back(
       {TracesBaseUrl(config.site_, raw.apm_dd_url.value_or("")), config.api_key_});
@@ -234,8 +237,8 @@ absl::StatusOr<FinalizedConfig> Finalize(const RawConfig& raw) {
     config.endpoints_.traces.insert(config.endpoints_.traces.end(), extra.begin(), extra.end());
   }
   if (raw.logs_additional_endpoints.has_value() && !raw.logs_additional_endpoints->empty()) {
-    SIDECAR_ASSIGN_OR_RETURN(auto extra,
-                             ParseLogsAdditionalEndpoints(*raw.logs_additional_endpoints, logs_no_ssl));
+    SIDECAR_ASSIGN_OR_RETURN(
+        auto extra, ParseLogsAdditionalEndpoints(*raw.logs_additional_endpoints, logs_no_ssl));
     config.endpoints_.logs.insert(config.endpoints_.logs.end(), extra.begin(), extra.end());
   }
 
@@ -264,10 +267,11 @@ absl::StatusOr<FinalizedConfig> Finalize(const RawConfig& raw) {
   if (config.log_level_ == "warning") {
     config.log_level_ = "warn";
   }
-  static constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn",
+  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
                                                  "error", "critical", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), config.log_level_) == std::end(kLevels)) {
-    return Invalid("DD_LOG_LEVEL", *raw.log_level, "trace, debug, info, warn, error, critical or off");
+    return Invalid("DD_LOG_LEVEL", *raw.log_level,
+                   "trace, debug, info, warn, error, critical or off");
   }
 
   SIDECAR_ASSIGN_OR_RETURN(config.compressor_, ParseCompressor(raw.compressor_kind));
@@ -287,7 +291,8 @@ absl::StatusOr<FinalizedConfig> Finalize(const RawConfig& raw) {
                    15LL * 1024 * 1024, 0, 4LL * 1024 * 1024 * 1024));
   config.retry_queue_max_bytes_ = static_cast<uint64_t>(queue_bytes);
   SIDECAR_ASSIGN_OR_RETURN(
-      int64_t shutdown, ParseInteger(raw.shutdown_timeout, "DD_SIDECAR_SHUTDOWN_TIMEOUT", 25, 1, 3600));
+      int64_t shutdown,
+      ParseInteger(raw.shutdown_timeout, "DD_SIDECAR_SHUTDOWN_TIMEOUT", 25, 1, 3600));
   config.shutdown_timeout_ = std::chrono::seconds(shutdown);
   return config;
 }
@@ -296,8 +301,8 @@ nlohmann::json FinalizedConfig::ToRedactedJson() const {
   const auto endpoints_json = [](const std::vector<forwarder::Endpoint>& endpoints) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& endpoint : endpoints) {
-      list.push_back({{"url", endpoint.base_url},
-                      {"api_key", forwarder::RedactApiKey(endpoint.api_key)}});
+      list.push_back(
+          {{"url", endpoint.base_url}, {"api_key", forwarder::RedactApiKey(endpoint.api_key)}});
     }
     return list;
   };

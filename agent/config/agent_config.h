@@ -1,6 +1,7 @@
-// Agent configuration in two phases: RawConfig holds what the environment said (every field optional,
-// read once by ReadRawConfig), Finalize() validates it and fills defaults into an immutable
-// FinalizedConfig that components receive. Variable names are the Datadog Agent's wherever one exists.
+// Agent configuration in two phases: RawConfig holds what the environment said (every field
+// optional, read once by ReadRawConfig), Finalize() validates it and fills defaults into an
+// immutable FinalizedConfig that components receive. Variable names are the Datadog Agent's
+// wherever one exists.
 #pragma once
 
 #include <chrono>
@@ -19,35 +20,38 @@ namespace sidecar::config {
 // Raw values as text, exactly as set. Parsing and validation happen in Finalize so that every error
 // names its variable.
 struct RawConfig {
-  std::optional<std::string> api_key;                  // DD_API_KEY. Required.
-  std::optional<std::string> site;                     // DD_SITE. Default datadoghq.com.
-  std::optional<std::string> dd_url;                   // DD_DD_URL, else legacy DD_URL.
-  std::optional<std::string> apm_dd_url;               // DD_APM_DD_URL.
-  std::optional<std::string> logs_dd_url;              // DD_LOGS_CONFIG_LOGS_DD_URL (host:port or URL).
-  std::optional<std::string> logs_use_http;            // DD_LOGS_CONFIG_USE_HTTP / _FORCE_USE_HTTP.
-  std::optional<std::string> logs_no_ssl;              // DD_LOGS_CONFIG_LOGS_NO_SSL.
-  std::optional<std::string> additional_endpoints;     // DD_ADDITIONAL_ENDPOINTS, JSON {url: [keys]}.
-  std::optional<std::string> apm_additional_endpoints; // DD_APM_ADDITIONAL_ENDPOINTS, same form.
-  std::optional<std::string> logs_additional_endpoints;// DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS, JSON array.
-  std::optional<std::string> env;                      // DD_ENV.
-  std::optional<std::string> service;                  // DD_SERVICE.
-  std::optional<std::string> version;                  // DD_VERSION.
-  std::optional<std::string> tags;                     // DD_TAGS.
-  std::optional<std::string> extra_tags;               // DD_EXTRA_TAGS.
-  std::optional<std::string> hostname;                 // DD_HOSTNAME. Default "" (sidecar identity).
-  std::optional<std::string> dogstatsd_port;           // DD_DOGSTATSD_PORT. Default 8125; 0 disables.
-  std::optional<std::string> apm_receiver_port;        // DD_APM_RECEIVER_PORT (or DD_RECEIVER_PORT).
-  std::optional<std::string> apm_enabled;              // DD_APM_ENABLED. Default true.
-  std::optional<std::string> logs_enabled;             // DD_LOGS_ENABLED. Default false.
-  std::optional<std::string> health_port;              // DD_HEALTH_PORT. Default 5555; 0 disables.
-  std::optional<std::string> log_level;                // DD_LOG_LEVEL. Default info.
-  std::optional<std::string> compressor_kind;          // DD_SERIALIZER_COMPRESSOR_KIND: zstd|zlib|gzip|none.
-  std::optional<std::string> zstd_level;               // DD_ZSTD_COMPRESSOR_LEVEL (or DD_SERIALIZER_ZSTD_COMPRESSOR_LEVEL).
-  std::optional<std::string> skip_ssl_validation;      // DD_SKIP_SSL_VALIDATION.
-  std::optional<std::string> proxy_https;              // DD_PROXY_HTTPS.
-  std::optional<std::string> forwarder_timeout;        // DD_FORWARDER_TIMEOUT (s). Default 20.
-  std::optional<std::string> retry_queue_max_bytes;    // DD_FORWARDER_RETRY_QUEUE_PAYLOADS_MAX_SIZE.
-  std::optional<std::string> shutdown_timeout;         // DD_SIDECAR_SHUTDOWN_TIMEOUT (s). Default 25.
+  std::optional<std::string> api_key;        // DD_API_KEY. Required.
+  std::optional<std::string> site;           // DD_SITE. Default datadoghq.com.
+  std::optional<std::string> dd_url;         // DD_DD_URL, else legacy DD_URL.
+  std::optional<std::string> apm_dd_url;     // DD_APM_DD_URL.
+  std::optional<std::string> logs_dd_url;    // DD_LOGS_CONFIG_LOGS_DD_URL (host:port or URL).
+  std::optional<std::string> logs_use_http;  // DD_LOGS_CONFIG_USE_HTTP / _FORCE_USE_HTTP.
+  std::optional<std::string> logs_no_ssl;    // DD_LOGS_CONFIG_LOGS_NO_SSL.
+  std::optional<std::string> additional_endpoints;  // DD_ADDITIONAL_ENDPOINTS, JSON {url: [keys]}.
+  std::optional<std::string> apm_additional_endpoints;  // DD_APM_ADDITIONAL_ENDPOINTS, same form.
+  std::optional<std::string>
+      logs_additional_endpoints;                 // DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS, JSON array.
+  std::optional<std::string> env;                // DD_ENV.
+  std::optional<std::string> service;            // DD_SERVICE.
+  std::optional<std::string> version;            // DD_VERSION.
+  std::optional<std::string> tags;               // DD_TAGS.
+  std::optional<std::string> extra_tags;         // DD_EXTRA_TAGS.
+  std::optional<std::string> hostname;           // DD_HOSTNAME. Default "" (sidecar identity).
+  std::optional<std::string> dogstatsd_port;     // DD_DOGSTATSD_PORT. Default 8125; 0 disables.
+  std::optional<std::string> apm_receiver_port;  // DD_APM_RECEIVER_PORT (or DD_RECEIVER_PORT).
+  std::optional<std::string> apm_enabled;        // DD_APM_ENABLED. Default true.
+  std::optional<std::string> logs_enabled;       // DD_LOGS_ENABLED. Default false.
+  std::optional<std::string> health_port;        // DD_HEALTH_PORT. Default 5555; 0 disables.
+  std::optional<std::string> log_level;          // DD_LOG_LEVEL. Default info.
+  std::optional<std::string>
+      compressor_kind;  // DD_SERIALIZER_COMPRESSOR_KIND: zstd|zlib|gzip|none.
+  std::optional<std::string>
+      zstd_level;  // DD_ZSTD_COMPRESSOR_LEVEL (or DD_SERIALIZER_ZSTD_COMPRESSOR_LEVEL).
+  std::optional<std::string> skip_ssl_validation;    // DD_SKIP_SSL_VALIDATION.
+  std::optional<std::string> proxy_https;            // DD_PROXY_HTTPS.
+  std::optional<std::string> forwarder_timeout;      // DD_FORWARDER_TIMEOUT (s). Default 20.
+  std::optional<std::string> retry_queue_max_bytes;  // DD_FORWARDER_RETRY_QUEUE_PAYLOADS_MAX_SIZE.
+  std::optional<std::string> shutdown_timeout;       // DD_SIDECAR_SHUTDOWN_TIMEOUT (s). Default 25.
 };
 
 RawConfig ReadRawConfig(const Environment& environment);

@@ -1,8 +1,7 @@
 #include "agent/config/site_endpoints.h"
 
-#include <array>
-
 #include <algorithm>
+#include <array>
 
 #include "agent/common/strings.h"
 #include "fmt/format.h"
@@ -26,8 +25,8 @@ bool IsDatadogAppHost(std::string_view host) {
   if (!common::ConsumePrefix(host, "app.")) {
     return false;
   }
-  constexpr std::array<std::string_view, 5> kDomains = {"datadoghq.com", "datadoghq.eu",
-                                                        "datad0g.com", "datad0g.eu", "ddog-gov.com"};
+  constexpr std::array<std::string_view, 5> kDomains = {
+      "datadoghq.com", "datadoghq.eu", "datad0g.com", "datad0g.eu", "ddog-gov.com"};
   for (std::string_view domain : kDomains) {
     if (host == domain) {
       return true;
@@ -56,9 +55,9 @@ std::string AddAgentVersionToDomain(std::string_view url, std::string_view agent
   }
   std::string version_label(agent_version);
   std::replace(version_label.begin(), version_label.end(), '.', '-');
-  return fmt::format("{}{}-app.agent.{}{}", url.substr(0, scheme_end + 3), version_label,
-                     host.substr(4),
-                     host_end == std::string_view::npos ? std::string_view() : rest.substr(host_end));
+  return fmt::format(
+      "{}{}-app.agent.{}{}", url.substr(0, scheme_end + 3), version_label, host.substr(4),
+      host_end == std::string_view::npos ? std::string_view() : rest.substr(host_end));
 }
 
 std::string MetricsBaseUrl(std::string_view site, std::string_view dd_url) {
@@ -90,12 +89,14 @@ std::string LogsBaseUrl(std::string_view site, std::string_view logs_dd_url, boo
 absl::StatusOr<std::vector<forwarder::Endpoint>> ParseAdditionalEndpoints(
     std::string_view json_text, std::string_view variable) {
   const auto invalid = [&](std::string_view why) {
-    return absl::InvalidArgumentError(fmt::format(
-        "{} is not valid ({}). Accepted form: a JSON object mapping each intake URL to a list of API keys, e.g. "
-        "{{\"https://app.datadoghq.eu\": [\"<api key>\"]}}.",
-        variable, why));
+    return absl::InvalidArgumentError(
+        fmt::format("{} is not valid ({}). Accepted form: a JSON object mapping each intake URL to "
+                    "a list of API keys, e.g. "
+                    "{{\"https://app.datadoghq.eu\": [\"<api key>\"]}}.",
+                    variable, why));
   };
-  const nlohmann::json parsed = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json parsed =
+      nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_object()) {
     return invalid("not a JSON object");
   }
@@ -125,12 +126,14 @@ absl::StatusOr<std::vector<forwarder::Endpoint>> ParseLogsAdditionalEndpoints(
     std::string_view json_text, bool no_ssl) {
   const auto invalid = [](std::string_view why) {
     return absl::InvalidArgumentError(fmt::format(
-        "DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS is not valid ({}). Accepted form: a JSON array of objects, e.g. "
+        "DD_LOGS_CONFIG_ADDITIONAL_ENDPOINTS is not valid ({}). Accepted form: a JSON array of "
+        "objects, e.g. "
         "[{{\"api_key\": \"<api key>\", \"Host\": \"agent-http-intake.logs.datadoghq.eu\", "
         "\"Port\": 443}}].",
         why));
   };
-  const nlohmann::json parsed = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json parsed =
+      nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded() || !parsed.is_array()) {
     return invalid("not a JSON array");
   }
@@ -144,9 +147,9 @@ absl::StatusOr<std::vector<forwarder::Endpoint>> ParseLogsAdditionalEndpoints(
     if (entry.contains("Port") && entry["Port"].is_number_integer()) {
       host += fmt::format(":{}", entry["Port"].get<int>());
     }
-    endpoints.push_back(forwarder::Endpoint{LogsBaseUrl("", host, no_ssl),
-                                            std::string(common::TrimAsciiSpace(
-                                                entry["api_key"].get<std::string>()))});
+    endpoints.push_back(forwarder::Endpoint{
+        LogsBaseUrl("", host, no_ssl),
+        std::string(common::TrimAsciiSpace(entry["api_key"].get<std::string>()))});
   }
   return endpoints;
 }

@@ -11,8 +11,8 @@
 
 namespace sidecar::config {
 
-// "https://app.datadoghq.eu" -> "https://7-60-1-app.agent.datadoghq.eu" for Datadog-owned app hosts;
-// any other URL (a proxy, a custom intake) is returned unchanged apart from a trailing '/'.
+// "https://app.datadoghq.eu" -> "https://7-60-1-app.agent.datadoghq.eu" for Datadog-owned app
+// hosts; any other URL (a proxy, a custom intake) is returned unchanged apart from a trailing '/'.
 std::string AddAgentVersionToDomain(std::string_view url, std::string_view agent_version);
 
 std::string MetricsBaseUrl(std::string_view site, std::string_view dd_url);

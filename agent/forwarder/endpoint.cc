@@ -31,7 +31,8 @@ std::string RedactApiKey(std::string_view api_key) {
   if (api_key.size() <= kVisible) {
     return std::string(api_key.size(), '*');
   }
-  return std::string(api_key.size() - kVisible, '*') + std::string(api_key.substr(api_key.size() - kVisible));
+  return std::string(api_key.size() - kVisible, '*') +
+         std::string(api_key.substr(api_key.size() - kVisible));
 }
 
 }  // namespace sidecar::forwarder

@@ -10,7 +10,8 @@
 namespace sidecar::forwarder {
 
 struct Endpoint {
-  std::string base_url;  // Scheme + host (+ port), no trailing slash: "https://7-60-1-app.agent.datadoghq.com".
+  std::string base_url;  // Scheme + host (+ port), no trailing slash:
+                         // "https://7-60-1-app.agent.datadoghq.com".
   std::string api_key;   // Secret: never logged; redact with RedactApiKey() where it must be shown.
 };
 
@@ -22,7 +23,8 @@ struct IntakeEndpoints {
   const std::vector<Endpoint>& For(Intake intake) const;
 };
 
-// "***************************abcde": the Agent's convention of showing only the last five characters.
+// "***************************abcde": the Agent's convention of showing only the last five
+// characters.
 std::string RedactApiKey(std::string_view api_key);
 
 }  // namespace sidecar::forwarder

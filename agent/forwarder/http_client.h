@@ -40,7 +40,8 @@ class HttpClient {
   virtual ~HttpClient() = default;
 
   // Starts a request; never blocks. `done` runs exactly once, on the executor the implementation
-  // was built with (the egress thread), with the result or a transport error when `deadline` passes.
+  // was built with (the egress thread), with the result or a transport error when `deadline`
+  // passes.
   virtual void Send(HttpRequest request, std::chrono::steady_clock::time_point deadline,
                     Done done) = 0;
 

@@ -24,8 +24,8 @@ struct Payload {
   std::string body;              // Compressed body.
   std::string content_type;      // "application/x-protobuf", "application/json", ...
   std::string content_encoding;  // "zstd", "deflate", "gzip" or "" (identity).
-  Headers extra_headers;         // Per-payload headers (DD-Agent-Payload, X-Datadog-Reported-Languages).
-  uint64_t item_count = 0;       // Points/sketches/spans/logs inside, for drop accounting.
+  Headers extra_headers;    // Per-payload headers (DD-Agent-Payload, X-Datadog-Reported-Languages).
+  uint64_t item_count = 0;  // Points/sketches/spans/logs inside, for drop accounting.
   Priority priority = Priority::kNormal;
 };
 

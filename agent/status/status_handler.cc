@@ -26,18 +26,16 @@ nlohmann::json BuildStatusJson(const StatusView& view) {
     for (const auto& [key, tag_value] : value.tags) {
       tags[key] = tag_value;
     }
-    metrics.push_back({{"name", value.name},
-                       {"tags", tags},
-                       {"kind", value.kind == telemetry::MetricKind::kCounter ? "counter" : "gauge"},
-                       {"value", value.value}});
+    metrics.push_back(
+        {{"name", value.name},
+         {"tags", tags},
+         {"kind", value.kind == telemetry::MetricKind::kCounter ? "counter" : "gauge"},
+         {"value", value.value}});
   }
   nlohmann::json document = {
-      {"version", common::kSidecarVersion},
-      {"agent_version", common::kAgentCompatibleVersion},
-      {"healthy", IsHealthy(view)},
-      {"stopping", view.stopping},
-      {"components", HealthJson(view)},
-      {"metrics", metrics},
+      {"version", common::kSidecarVersion}, {"agent_version", common::kAgentCompatibleVersion},
+      {"healthy", IsHealthy(view)},         {"stopping", view.stopping},
+      {"components", HealthJson(view)},     {"metrics", metrics},
   };
   if (view.details) {
     document["details"] = view.details();

@@ -92,7 +92,8 @@ asio::awaitable<void> StatusServer::Serve(asio::ip::tcp::socket socket) {
     parser.body_limit(kMaxBodyBytes);
     boost::system::error_code ec;
     stream.expires_after(kRequestTimeout);
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read(stream, buffer, parser,
+                              asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       break;
     }
@@ -100,8 +101,9 @@ asio::awaitable<void> StatusServer::Serve(asio::ip::tcp::socket socket) {
     const StatusView view{&registry_, stopping_.load(), details_};
     const auto method = request.method_string();
     const auto target = request.target();
-    const StatusAnswer answer = HandleStatusRequest(std::string_view(method.data(), method.size()),
-                                                    std::string_view(target.data(), target.size()), view);
+    const StatusAnswer answer =
+        HandleStatusRequest(std::string_view(method.data(), method.size()),
+                            std::string_view(target.data(), target.size()), view);
     http::response<http::string_body> response(static_cast<http::status>(answer.status),
                                                request.version());
     response.set(http::field::content_type, answer.content_type);

@@ -68,8 +68,9 @@ int64_t Registry::SumOf(std::string_view name) const {
   int64_t sum = 0;
   for (auto it = entries_.lower_bound(Key(std::string(name), {}));
        it != entries_.end() && it->first.first == name; ++it) {
-    sum += it->second.kind == MetricKind::kCounter ? static_cast<int64_t>(it->second.counter->Value())
-                                                   : it->second.gauge->Value();
+    sum += it->second.kind == MetricKind::kCounter
+               ? static_cast<int64_t>(it->second.counter->Value())
+               : it->second.gauge->Value();
   }
   return sum;
 }

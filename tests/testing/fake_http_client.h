@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,16 +22,26 @@ class FakeHttpClient final : public forwarder::HttpClient {
   };
 
   // Responses used in order by CompleteNext(); when the script is empty, `default_status` answers.
-  void ScriptStatus(int status) { script_.push_back(forwarder::HttpResult{absl::OkStatus(), {status, {}, ""}}); }
+  void ScriptStatus(int status) {
+    script_.push_back(forwarder::HttpResult{absl::OkStatus(), {status, {}, ""}});
+  }
   void ScriptTransportError(std::string message = "connection refused") {
     script_.push_back(forwarder::HttpResult{absl::UnavailableError(std::move(message)), {}});
   }
   void SetDefaultStatus(int status) { default_status_ = status; }
+  // When set, every Send() also schedules one CompleteNext() through `executor` (e.g. a post to
+  // an io_context), for tests of threaded adapters where the test cannot call it in order.
+  void SetAutoCompleteExecutor(std::function<void(std::function<void()>)> executor) {
+    auto_complete_ = std::move(executor);
+  }
 
   void Send(forwarder::HttpRequest request, std::chrono::steady_clock::time_point deadline,
             Done done) override {
     sent_.push_back(request);
     pending_.push_back(Pending{std::move(request), deadline, std::move(done)});
+    if (auto_complete_) {
+      auto_complete_([this] { CompleteNext(); });
+    }
   }
 
   void Drain(std::chrono::steady_clock::time_point /*deadline*/) override {
@@ -74,6 +85,7 @@ class FakeHttpClient final : public forwarder::HttpClient {
   std::deque<Pending> pending_;
   std::deque<forwarder::HttpResult> script_;
   int default_status_ = 202;
+  std::function<void(std::function<void()>)> auto_complete_;
   bool drained_ = false;
 };
 

@@ -114,7 +114,8 @@ TEST(AgentConfigTest, LogsAdditionalEndpointsUseHostAndPort) {
         R"([{"api_key": "key-l", "Host": "agent-http-intake.logs.datadoghq.eu", "Port": 443}])"}});
   ASSERT_THAT(config, IsOk());
   ASSERT_EQ(config->Endpoints().logs.size(), 2u);
-  EXPECT_EQ(config->Endpoints().logs[1].base_url, "https://agent-http-intake.logs.datadoghq.eu:443");
+  EXPECT_EQ(config->Endpoints().logs[1].base_url,
+            "https://agent-http-intake.logs.datadoghq.eu:443");
   EXPECT_EQ(config->Endpoints().logs[1].api_key, "key-l");
 }
 
@@ -163,9 +164,10 @@ TEST(AgentConfigTest, PortZeroDisablesAListener) {
 }
 
 TEST(AgentConfigTest, RedactedJsonNeverContainsAnyApiKey) {
-  auto config = FinalizeEnv({{"DD_API_KEY", kApiKey},
-                             {"DD_PROXY_HTTPS", "http://user:hunter2@proxy:3128"},
-                             {"DD_ADDITIONAL_ENDPOINTS", R"({"http://m:1": ["second-secret-key-value"]})"}});
+  auto config =
+      FinalizeEnv({{"DD_API_KEY", kApiKey},
+                   {"DD_PROXY_HTTPS", "http://user:hunter2@proxy:3128"},
+                   {"DD_ADDITIONAL_ENDPOINTS", R"({"http://m:1": ["second-secret-key-value"]})"}});
   ASSERT_THAT(config, IsOk());
   const std::string dump = config->ToRedactedJson().dump();
   EXPECT_THAT(dump, Not(HasSubstr(kApiKey)));

@@ -1,0 +1,74 @@
+// Agent: builds the process from a FinalizedConfig and owns its lifecycle. Static wiring: the
+// runtime threads, self-telemetry, the status server, the upstream forwarder and (as they land) the
+// DogStatsD, APM and logs pipelines. Shutdown follows architecture.md: stop accepting, drain, flush
+// every stage, let the forwarder deliver until the deadline, then report what was and was not sent.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "agent/common/asio.h"
+#include "agent/common/clock.h"
+#include "agent/config/agent_config.h"
+#include "agent/forwarder/asio_forwarder.h"
+#include "agent/forwarder/curl_http_client.h"
+#include "agent/runtime/runtime.h"
+#include "agent/status/status_server.h"
+#include "agent/telemetry/registry.h"
+
+namespace sidecar::app {
+
+struct ShutdownSummary {
+  bool clean =
+      false;  // Everything accepted was delivered or deliberately dropped before the deadline.
+  uint64_t transactions_sent = 0;
+  uint64_t transactions_undelivered = 0;
+  uint64_t bytes_undelivered = 0;
+  std::chrono::milliseconds duration{0};
+};
+
+class Agent {
+ public:
+  static absl::StatusOr<std::unique_ptr<Agent>> Create(const config::FinalizedConfig& config);
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Binds every enabled listener and starts the threads. An error names the port's variable.
+  absl::Status Start();
+  // Blocks until SIGTERM/SIGINT or RequestStop().
+  void WaitForStopRequest();
+  void RequestStop();
+  // The ordered shutdown; idempotent.
+  ShutdownSummary Shutdown();
+
+  telemetry::Registry& Registry() { return registry_; }
+  uint16_t StatusPort() const { return status_server_ ? status_server_->Port() : 0; }
+
+ private:
+  explicit Agent(const config::FinalizedConfig& config);
+  nlohmann::json StatusDetails() const;
+
+  config::FinalizedConfig config_;
+  telemetry::Registry registry_;
+  common::SystemClock clock_;
+  runtime::Runtime runtime_;
+  std::unique_ptr<forwarder::CurlHttpClient> http_client_;
+  std::unique_ptr<forwarder::AsioForwarder> forwarder_;
+  std::unique_ptr<status::StatusServer> status_server_;
+  std::unique_ptr<boost::asio::signal_set> signals_;
+  std::chrono::steady_clock::time_point started_at_;
+
+  std::mutex stop_mutex_;
+  std::condition_variable stop_requested_cv_;
+  bool stop_requested_ = false;
+  std::optional<ShutdownSummary> summary_;
+};
+
+}  // namespace sidecar::app

@@ -1,0 +1,37 @@
+#include "agent/forwarder/retry_queue.h"
+
+#include <iterator>
+
+namespace sidecar::forwarder {
+
+std::vector<Transaction> RetryQueue::Add(Transaction transaction) {
+  std::vector<Transaction> evicted;
+  if (transaction.Bytes() > max_bytes_) {
+    // It could never fit; evicting others first would lose them for nothing.
+    evicted.push_back(std::move(transaction));
+    return evicted;
+  }
+  bytes_ += transaction.Bytes();
+  Key key{transaction.priority(), transaction.sequence};
+  queue_.insert_or_assign(key, std::move(transaction));  // Sequences are unique per forwarder.
+  while (bytes_ > max_bytes_ && !queue_.empty()) {
+    auto last = std::prev(queue_.end());
+    bytes_ -= last->second.Bytes();
+    evicted.push_back(std::move(last->second));
+    queue_.erase(last);
+  }
+  return evicted;
+}
+
+std::vector<Transaction> RetryQueue::TakeAll() {
+  std::vector<Transaction> out;
+  out.reserve(queue_.size());
+  for (auto& [key, transaction] : queue_) {
+    out.push_back(std::move(transaction));
+  }
+  queue_.clear();
+  bytes_ = 0;
+  return out;
+}
+
+}  // namespace sidecar::forwarder

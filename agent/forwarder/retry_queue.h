@@ -1,0 +1,42 @@
+// In-memory queue of transactions waiting for a retry, capped by payload bytes like the Agent's
+// transaction_retry_queue.go (forwarder_retry_queue_payloads_max_size, 15 MiB; H11).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "agent/forwarder/transaction.h"
+
+namespace sidecar::forwarder {
+
+class RetryQueue {
+ public:
+  static constexpr size_t kDefaultMaxBytes = size_t{15} * 1024 * 1024;
+
+  explicit RetryQueue(size_t max_bytes = kDefaultMaxBytes) : max_bytes_(max_bytes) {}
+
+  // Queues `transaction`, then evicts lowest priority first, oldest first, until the queue fits
+  // its budget. Returns the evicted transactions (possibly `transaction` itself) so the caller
+  // counts them as dropped with reason "retry_queue_full".
+  [[nodiscard]] std::vector<Transaction> Add(Transaction transaction);
+
+  // Removes everything, high priority first, then newest first: the order the Agent retries in,
+  // so fresh data wins when the outage ends.
+  std::vector<Transaction> TakeAll();
+
+  size_t Bytes() const { return bytes_; }
+  size_t size() const { return queue_.size(); }
+  bool empty() const { return queue_.empty(); }
+
+ private:
+  using Key = std::pair<Priority, uint64_t>;  // (priority, sequence)
+  // Descending on both: begin() is the next to retry, the last element the next to evict.
+  std::map<Key, Transaction, std::greater<>> queue_;
+  size_t max_bytes_;
+  size_t bytes_ = 0;
+};
+
+}  // namespace sidecar::forwarder

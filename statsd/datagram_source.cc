@@ -1,0 +1,273 @@
+#include "statsd/datagram_source.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "fmt/format.h"
+#include "spdlog/spdlog.h"
+
+namespace sidecar::statsd {
+namespace {
+
+namespace asio = boost::asio;
+
+// At most this many recvmmsg batches per wake-up, so one busy socket cannot starve the other
+// listeners sharing the ingress thread; pending data re-arms the wait at once.
+constexpr int kMaxBatchesPerWakeup = 8;
+
+}  // namespace
+
+// One socket's read loop. Generic over the socket type through its native handle: recvmmsg works
+// the same on UDP and Unix datagram sockets.
+struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Reader> {
+  template <typename Socket>
+  Reader(Socket socket_in, Transport transport_in, std::shared_ptr<BatchPool> pool_in,
+         BatchSink sink_in, const DatagramSourceOptions& options, telemetry::Registry& registry,
+         const std::string& name)
+      : transport(transport_in),
+        pool(std::move(pool_in)),
+        sink(std::move(sink_in)),
+        scratch_packets(options.packets_per_batch),
+        scratch_buffer_size(options.buffer_size),
+        packets(registry.GetCounter(fmt::format("dogstatsd.{}_packets", name), {{"state", "ok"}})),
+        packet_errors(
+            registry.GetCounter(fmt::format("dogstatsd.{}_packets", name), {{"state", "error"}})),
+        bytes(registry.GetCounter(fmt::format("dogstatsd.{}_packets_bytes", name))),
+        dropped(registry.GetCounter("dogstatsd.packets_dropped",
+                                    {{"reason", "backpressure"}, {"transport", name}})),
+        truncated(registry.GetCounter("dogstatsd.packets_truncated", {{"transport", name}})) {
+    if constexpr (std::is_same_v<Socket, asio::ip::udp::socket>) {
+      udp = std::make_unique<asio::ip::udp::socket>(std::move(socket_in));
+    } else {
+      uds = std::make_unique<asio::local::datagram_protocol::socket>(std::move(socket_in));
+    }
+  }
+
+  int NativeHandle() { return udp ? udp->native_handle() : uds->native_handle(); }
+
+  void Arm() {
+    auto self = shared_from_this();
+    auto on_ready = [self](const boost::system::error_code& ec) {
+      if (!ec) {
+        self->Drain();
+      }
+    };
+    if (udp) {
+      udp->async_wait(asio::socket_base::wait_read, on_ready);
+    } else {
+      uds->async_wait(asio::socket_base::wait_read, on_ready);
+    }
+  }
+
+  void Drain() {
+    for (int round = 0; round < kMaxBatchesPerWakeup; ++round) {
+      BatchPool::Handle batch = pool->Acquire();
+      const bool dropping = batch == nullptr;
+      PacketBatch* target = dropping ? &Scratch() : batch.get();
+      const size_t received = ReceiveInto(*target);
+      if (received == 0) {
+        break;
+      }
+      if (dropping) {
+        dropped.Add(received);
+      } else {
+        target->set_transport(transport);
+        sink(std::move(batch));
+      }
+      if (received < target->capacity()) {
+        break;
+      }
+    }
+    if (!closed) {
+      Arm();
+    }
+  }
+
+  size_t ReceiveInto(PacketBatch& batch) {
+    const size_t capacity = batch.capacity();
+    headers.resize(capacity);
+    iovecs.resize(capacity);
+    for (size_t i = 0; i < capacity; ++i) {
+      iovecs[i] = {batch.SlotData(i), batch.buffer_size()};
+      std::memset(&headers[i], 0, sizeof(headers[i]));
+      headers[i].msg_hdr.msg_iov = &iovecs[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int count = recvmmsg(NativeHandle(), headers.data(), static_cast<unsigned>(capacity),
+                               MSG_DONTWAIT, nullptr);
+    if (count <= 0) {
+      if (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        packet_errors.Add();
+      }
+      batch.SetFilled(0);
+      return 0;
+    }
+    uint64_t total_bytes = 0;
+    for (int i = 0; i < count; ++i) {
+      const auto index = static_cast<size_t>(i);
+      batch.SetLength(index, headers[index].msg_len);
+      total_bytes += headers[index].msg_len;
+      if ((headers[index].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+        truncated.Add();
+      }
+    }
+    batch.SetFilled(static_cast<size_t>(count));
+    packets.Add(static_cast<uint64_t>(count));
+    bytes.Add(total_bytes);
+    return static_cast<size_t>(count);
+  }
+
+  // Where datagrams go when no pooled batch is free: read so the socket drains, then discard.
+  PacketBatch& Scratch() {
+    if (scratch == nullptr) {
+      scratch = std::make_unique<PacketBatch>(scratch_packets, scratch_buffer_size);
+    }
+    return *scratch;
+  }
+
+  void Close() {
+    closed = true;
+    boost::system::error_code ignored;
+    if (udp) {
+      udp->close(ignored);
+    }
+    if (uds) {
+      uds->close(ignored);
+    }
+  }
+
+  Transport transport;
+  std::shared_ptr<BatchPool> pool;
+  BatchSink sink;
+  size_t scratch_packets;
+  size_t scratch_buffer_size;
+  std::unique_ptr<asio::ip::udp::socket> udp;
+  std::unique_ptr<asio::local::datagram_protocol::socket> uds;
+  std::vector<mmsghdr> headers;
+  std::vector<iovec> iovecs;
+  std::unique_ptr<PacketBatch> scratch;
+  bool closed = false;
+  telemetry::Counter& packets;
+  telemetry::Counter& packet_errors;
+  telemetry::Counter& bytes;
+  telemetry::Counter& dropped;
+  telemetry::Counter& truncated;
+};
+
+DatagramSource::DatagramSource(asio::io_context& ingress, DatagramSourceOptions options,
+                               BatchSink sink, telemetry::Registry& registry)
+    : ingress_(ingress),
+      options_(std::move(options)),
+      pool_(BatchPool::Create(options_.max_batches_in_flight, options_.packets_per_batch,
+                              options_.buffer_size)),
+      sink_(std::move(sink)),
+      registry_(registry) {}
+
+DatagramSource::~DatagramSource() {
+  for (auto* reader : {udp_reader_.get(), uds_reader_.get()}) {
+    if (reader != nullptr) {
+      reader->Close();
+    }
+  }
+  if (!options_.socket_path.empty() && uds_reader_ != nullptr) {
+    ::unlink(options_.socket_path.c_str());
+  }
+}
+
+absl::Status DatagramSource::Start() {
+  if (options_.udp_port != 0) {
+    if (absl::Status status = StartUdp(); !status.ok()) {
+      return status;
+    }
+  }
+  if (!options_.socket_path.empty()) {
+    if (absl::Status status = StartUds(); !status.ok()) {
+      return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DatagramSource::StartUdp() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(options_.bind_address, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        fmt::format("Invalid DogStatsD bind address {}", options_.bind_address));
+  }
+  asio::ip::udp::socket socket(ingress_);
+  const asio::ip::udp::endpoint endpoint(address, options_.udp_port);
+  socket.open(endpoint.protocol(), ec);
+  if (!ec && options_.so_rcvbuf > 0) {
+    socket.set_option(asio::socket_base::receive_buffer_size(options_.so_rcvbuf), ec);
+  }
+  if (!ec) {
+    socket.bind(endpoint, ec);
+  }
+  if (!ec) {
+    socket.non_blocking(true, ec);
+  }
+  if (ec) {
+    return absl::UnavailableError(
+        fmt::format("Cannot listen for DogStatsD on UDP {}:{} (DD_DOGSTATSD_PORT): {}",
+                    options_.bind_address, options_.udp_port, ec.message()));
+  }
+  udp_port_ = socket.local_endpoint().port();
+  udp_reader_ = std::make_shared<Reader>(std::move(socket), Transport::kUdp, pool_, sink_, options_,
+                                         registry_, "udp");
+  udp_reader_->Arm();
+  return absl::OkStatus();
+}
+
+absl::Status DatagramSource::StartUds() {
+  const std::string& path = options_.socket_path;
+  struct stat existing {};
+  if (::lstat(path.c_str(), &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) {
+      return absl::FailedPreconditionError(fmt::format(
+          "DD_DOGSTATSD_SOCKET={} exists and is not a socket; refusing to replace it.", path));
+    }
+    ::unlink(path.c_str());  // A stale socket from a previous run.
+  }
+  boost::system::error_code ec;
+  asio::local::datagram_protocol::socket socket(ingress_);
+  socket.open(asio::local::datagram_protocol(), ec);
+  if (!ec && options_.so_rcvbuf > 0) {
+    socket.set_option(asio::socket_base::receive_buffer_size(options_.so_rcvbuf), ec);
+  }
+  if (!ec) {
+    socket.bind(asio::local::datagram_protocol::endpoint(path), ec);
+  }
+  if (!ec) {
+    socket.non_blocking(true, ec);
+  }
+  if (ec) {
+    return absl::UnavailableError(
+        fmt::format("Cannot listen for DogStatsD on the Unix socket {} (DD_DOGSTATSD_SOCKET): {}",
+                    path, ec.message()));
+  }
+  // The Agent's mode: anyone may write, only the owner may read or list.
+  ::chmod(path.c_str(), 0722);
+  uds_reader_ = std::make_shared<Reader>(std::move(socket), Transport::kUds, pool_, sink_, options_,
+                                         registry_, "uds");
+  uds_reader_->Arm();
+  return absl::OkStatus();
+}
+
+void DatagramSource::Stop() {
+  asio::post(ingress_, [udp = udp_reader_, uds = uds_reader_] {
+    if (udp) {
+      udp->Close();
+    }
+    if (uds) {
+      uds->Close();
+    }
+  });
+}
+
+}  // namespace sidecar::statsd

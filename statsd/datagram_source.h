@@ -1,0 +1,61 @@
+// DatagramSource: the DogStatsD listeners (spec dogstatsd.md §1). UDP on 127.0.0.1 (or every
+// interface with DD_DOGSTATSD_NON_LOCAL_TRAFFIC) and a Unix datagram socket, both drained with
+// recvmmsg into pooled PacketBatches on the ingress thread and handed to `sink` (which posts them
+// to the compute strand). When every batch is in flight the datagrams are read and dropped, and
+// counted, so a flood costs bounded memory and never stalls the ingress thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "agent/common/asio.h"
+#include "agent/telemetry/registry.h"
+#include "statsd/packet_batch.h"
+
+namespace sidecar::statsd {
+
+struct DatagramSourceOptions {
+  std::string bind_address = "127.0.0.1";  // "0.0.0.0" with DD_DOGSTATSD_NON_LOCAL_TRAFFIC.
+  uint16_t udp_port = 8125;                // 0 disables UDP (DD_DOGSTATSD_PORT).
+  std::string socket_path;                 // "" disables UDS (DD_DOGSTATSD_SOCKET).
+  size_t buffer_size = 8192;               // DD_DOGSTATSD_BUFFER_SIZE: largest datagram read whole.
+  int so_rcvbuf = 0;                       // DD_DOGSTATSD_SO_RCVBUF; 0 keeps the OS default.
+  size_t packets_per_batch = 32;
+  size_t max_batches_in_flight = 64;  // 64 x 32 x 8 KiB = 16 MiB worst case.
+};
+
+class DatagramSource {
+ public:
+  using BatchSink = std::function<void(BatchPool::Handle)>;
+
+  DatagramSource(boost::asio::io_context& ingress, DatagramSourceOptions options, BatchSink sink,
+                 telemetry::Registry& registry);
+  ~DatagramSource();
+  DatagramSource(const DatagramSource&) = delete;
+  DatagramSource& operator=(const DatagramSource&) = delete;
+
+  // Binds the enabled sockets and starts reading. Errors name the variable to change.
+  absl::Status Start();
+  uint16_t UdpPort() const { return udp_port_; }
+  // Closes the sockets (posted to the ingress thread) and removes the socket file.
+  void Stop();
+
+ private:
+  struct Reader;
+  absl::Status StartUdp();
+  absl::Status StartUds();
+
+  boost::asio::io_context& ingress_;
+  DatagramSourceOptions options_;
+  std::shared_ptr<BatchPool> pool_;
+  std::shared_ptr<Reader> udp_reader_;
+  std::shared_ptr<Reader> uds_reader_;
+  uint16_t udp_port_ = 0;
+  BatchSink sink_;
+  telemetry::Registry& registry_;
+};
+
+}  // namespace sidecar::statsd

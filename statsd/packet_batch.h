@@ -1,0 +1,77 @@
+// PacketBatch: datagrams read in one recvmmsg call, stored back to back in one buffer, handed from
+// the ingress thread to the compute strand by move. BatchPool recycles batches and bounds how many
+// are in flight, which bounds DogStatsD's receive memory: when every batch is busy, the source
+// reads and drops (counted) rather than queueing without limit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+namespace sidecar::statsd {
+
+enum class Transport : uint8_t { kUdp, kUds };
+
+class PacketBatch {
+ public:
+  PacketBatch(size_t max_packets, size_t packet_buffer_size)
+      : buffer_size_(packet_buffer_size),
+        storage_(max_packets * packet_buffer_size),
+        lengths_(max_packets, 0) {}
+
+  size_t capacity() const { return lengths_.size(); }
+  size_t buffer_size() const { return buffer_size_; }
+  size_t size() const { return count_; }
+  Transport transport() const { return transport_; }
+  void set_transport(Transport transport) { transport_ = transport; }
+
+  // Slot i's receive buffer (buffer_size() bytes), for the reader to fill.
+  char* SlotData(size_t i) { return storage_.data() + i * buffer_size_; }
+  void SetFilled(size_t count) { count_ = count; }
+  void SetLength(size_t i, uint32_t length) { lengths_[i] = length; }
+  std::string_view Packet(size_t i) const {
+    return std::string_view(storage_.data() + i * buffer_size_, lengths_[i]);
+  }
+  void Clear() { count_ = 0; }
+
+ private:
+  size_t buffer_size_;
+  std::vector<char> storage_;
+  std::vector<uint32_t> lengths_;
+  size_t count_ = 0;
+  Transport transport_ = Transport::kUdp;
+};
+
+class BatchPool : public std::enable_shared_from_this<BatchPool> {
+ public:
+  // A batch returns itself to the pool when its owner lets go of it.
+  using Handle = std::unique_ptr<PacketBatch, std::function<void(PacketBatch*)>>;
+
+  static std::shared_ptr<BatchPool> Create(size_t max_batches, size_t packets_per_batch,
+                                           size_t packet_buffer_size);
+
+  // A free batch, or nullptr when all `max_batches` are in flight.
+  Handle Acquire();
+  size_t in_flight() const;
+
+ private:
+  BatchPool(size_t max_batches, size_t packets_per_batch, size_t packet_buffer_size)
+      : max_batches_(max_batches),
+        packets_per_batch_(packets_per_batch),
+        packet_buffer_size_(packet_buffer_size) {}
+  void Release(PacketBatch* batch);
+
+  const size_t max_batches_;
+  const size_t packets_per_batch_;
+  const size_t packet_buffer_size_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<PacketBatch>> free_;
+  size_t created_ = 0;
+  size_t in_flight_ = 0;
+};
+
+}  // namespace sidecar::statsd

@@ -1,0 +1,104 @@
+// The real sidecar-agent binary: configuration errors, readiness, status, SIGTERM, and secrets.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "nlohmann/json.hpp"
+#include "tests/integration/agent_process.h"
+
+namespace sidecar::integration {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kApiKey[] = "feedfacecafebeef0123456789abcdef";
+constexpr auto kStartTimeout = std::chrono::seconds(5);
+constexpr auto kExitTimeout = std::chrono::seconds(30);
+
+std::map<std::string, std::string> BaseEnvironment(uint16_t health_port) {
+  return {{"DD_API_KEY", kApiKey},
+          {"DD_DD_URL", "http://127.0.0.1:9"},
+          {"DD_APM_DD_URL", "http://127.0.0.1:9"},
+          {"DD_LOGS_CONFIG_LOGS_DD_URL", "http://127.0.0.1:9"},
+          {"DD_HEALTH_PORT", std::to_string(health_port)},
+          {"DD_LOG_LEVEL", "debug"}};
+}
+
+TEST(AgentLifecycleTest, MissingApiKeyExitsTwoAndExplainsSecrets) {
+  AgentProcess agent({"run"}, {{"DD_HEALTH_PORT", std::to_string(FreePort())}});
+  EXPECT_EQ(agent.Wait(kExitTimeout), 2);
+  EXPECT_THAT(agent.Output(), HasSubstr("DD_API_KEY"));
+  EXPECT_THAT(agent.Output(), HasSubstr("secrets"));
+}
+
+TEST(AgentLifecycleTest, InvalidValueExitsTwoNamingTheVariable) {
+  auto environment = BaseEnvironment(FreePort());
+  environment["DD_DOGSTATSD_PORT"] = "eighty";
+  AgentProcess agent({"run"}, environment);
+  EXPECT_EQ(agent.Wait(kExitTimeout), 2);
+  EXPECT_THAT(agent.Output(), HasSubstr("DD_DOGSTATSD_PORT"));
+  EXPECT_THAT(agent.Output(), HasSubstr("integer from 0 to 65535"));
+}
+
+TEST(AgentLifecycleTest, BecomesHealthyServesStatusAndStopsCleanlyOnSigterm) {
+  const uint16_t port = FreePort();
+  AgentProcess agent({"run"}, BaseEnvironment(port));
+  ASSERT_TRUE(WaitForHttpStatus(port, "/health", 200, kStartTimeout)) << agent.Output();
+
+  AgentProcess health({"health"}, {{"DD_HEALTH_PORT", std::to_string(port)}});
+  EXPECT_EQ(health.Wait(kExitTimeout), 0);
+
+  AgentProcess status({"status", "--json"}, {{"DD_HEALTH_PORT", std::to_string(port)}});
+  ASSERT_EQ(status.Wait(kExitTimeout), 0);
+  const auto document = nlohmann::json::parse(status.Output(), nullptr, false);
+  ASSERT_FALSE(document.is_discarded()) << status.Output();
+  EXPECT_TRUE(document["healthy"].get<bool>());
+  EXPECT_THAT(document["components"].dump(), HasSubstr("dd_out"));
+
+  AgentProcess table({"status"}, {{"DD_HEALTH_PORT", std::to_string(port)}});
+  ASSERT_EQ(table.Wait(kExitTimeout), 0);
+  EXPECT_THAT(table.Output(), HasSubstr("Health: healthy"));
+
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(kExitTimeout), 0) << agent.Output();
+  EXPECT_THAT(agent.Output(), HasSubstr("Stopped cleanly"));
+}
+
+TEST(AgentLifecycleTest, HealthCommandFailsWhenNoSidecarAnswers) {
+  AgentProcess health({"health"}, {{"DD_HEALTH_PORT", std::to_string(FreePort())}});
+  EXPECT_EQ(health.Wait(kExitTimeout), 1);
+}
+
+TEST(AgentLifecycleTest, BusyHealthPortFailsStartNamingTheVariable) {
+  const uint16_t port = FreePort();
+  AgentProcess first({"run"}, BaseEnvironment(port));
+  ASSERT_TRUE(WaitForHttpStatus(port, "/health", 200, kStartTimeout));
+  AgentProcess second({"run"}, BaseEnvironment(port));
+  EXPECT_EQ(second.Wait(kExitTimeout), 1);
+  EXPECT_THAT(second.Output(), HasSubstr("DD_HEALTH_PORT"));
+  first.Signal(SIGTERM);
+  EXPECT_EQ(first.Wait(kExitTimeout), 0);
+}
+
+TEST(AgentLifecycleTest, ApiKeyNeverAppearsInAnyOutput) {
+  const uint16_t port = FreePort();
+  auto environment = BaseEnvironment(port);
+  environment["DD_LOG_LEVEL"] = "trace";
+  AgentProcess agent({"run"}, environment);
+  ASSERT_TRUE(WaitForHttpStatus(port, "/health", 200, kStartTimeout));
+  AgentProcess config({"config"}, environment);
+  ASSERT_EQ(config.Wait(kExitTimeout), 0);
+  AgentProcess status({"status", "--json"}, environment);
+  ASSERT_EQ(status.Wait(kExitTimeout), 0);
+  agent.Signal(SIGTERM);
+  ASSERT_EQ(agent.Wait(kExitTimeout), 0);
+
+  EXPECT_THAT(config.Output(), HasSubstr("\"api_key\""));
+  for (const std::string& output : {agent.Output(), config.Output(), status.Output()}) {
+    EXPECT_THAT(output, Not(HasSubstr(kApiKey)));
+  }
+}
+
+}  // namespace
+}  // namespace sidecar::integration

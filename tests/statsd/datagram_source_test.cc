@@ -1,0 +1,196 @@
+#include "statsd/datagram_source.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+namespace sidecar::statsd {
+namespace {
+
+namespace asio = boost::asio;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Collects every batch the source hands over, keeping the handles alive when asked to (so tests
+// can exhaust the pool) and recording packet contents.
+class Collector {
+ public:
+  void Take(BatchPool::Handle batch) {
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i < batch->size(); ++i) {
+      packets_.emplace_back(batch->Packet(i));
+    }
+    transports_.push_back(batch->transport());
+    if (hold_) {
+      held_.push_back(std::move(batch));
+    }
+    changed_.notify_all();
+  }
+  bool WaitForPackets(size_t n) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, std::chrono::seconds(5), [&] { return packets_.size() >= n; });
+  }
+  std::vector<std::string> packets() {
+    std::lock_guard lock(mutex_);
+    return packets_;
+  }
+  std::vector<Transport> transports() {
+    std::lock_guard lock(mutex_);
+    return transports_;
+  }
+  void Hold() { hold_ = true; }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::string> packets_;
+  std::vector<Transport> transports_;
+  std::vector<BatchPool::Handle> held_;
+  bool hold_ = false;
+};
+
+class DatagramSourceTest : public ::testing::Test {
+ protected:
+  void StartLoop() {
+    loop_ = std::thread([this] { context_.run(); });
+  }
+  void TearDown() override {
+    context_.stop();
+    if (loop_.joinable()) {
+      loop_.join();
+    }
+  }
+  void SendUdp(uint16_t port, const std::string& datagram) {
+    asio::io_context client_context;
+    asio::ip::udp::socket socket(client_context, asio::ip::udp::v4());
+    socket.send_to(asio::buffer(datagram), {asio::ip::make_address("127.0.0.1"), port});
+  }
+
+  asio::io_context context_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_ =
+      asio::make_work_guard(context_);
+  std::thread loop_;
+  telemetry::Registry registry_;
+  Collector collector_;
+};
+
+TEST_F(DatagramSourceTest, UdpDatagramsArriveWholeAndAreCounted) {
+  DatagramSourceOptions options;
+  options.udp_port = 0;
+  options.bind_address = "127.0.0.1";
+  // Port 0 disables UDP by contract, so bind an ephemeral port by asking for one explicitly.
+  asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
+  options.udp_port = probe.local_endpoint().port();
+  probe.close();
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  ASSERT_TRUE(source.Start().ok());
+  StartLoop();
+  SendUdp(source.UdpPort(), "page.views:1|c");
+  SendUdp(source.UdpPort(), "a:1|g\nb:2|g");
+  ASSERT_TRUE(collector_.WaitForPackets(2));
+  EXPECT_THAT(collector_.packets(), ElementsAre("page.views:1|c", "a:1|g\nb:2|g"));
+  EXPECT_EQ(collector_.transports()[0], Transport::kUdp);
+  EXPECT_EQ(registry_.ValueOf("dogstatsd.udp_packets", {{"state", "ok"}}), 2);
+  EXPECT_EQ(registry_.ValueOf("dogstatsd.udp_packets_bytes"), 25);
+  source.Stop();
+}
+
+TEST_F(DatagramSourceTest, OversizedDatagramIsTruncatedAndCounted) {
+  DatagramSourceOptions options;
+  asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
+  options.udp_port = probe.local_endpoint().port();
+  probe.close();
+  options.buffer_size = 16;
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  ASSERT_TRUE(source.Start().ok());
+  StartLoop();
+  SendUdp(source.UdpPort(), "a.very.long.metric.name:1|c");
+  ASSERT_TRUE(collector_.WaitForPackets(1));
+  EXPECT_EQ(collector_.packets()[0], "a.very.long.metr");
+  EXPECT_EQ(registry_.ValueOf("dogstatsd.packets_truncated", {{"transport", "udp"}}), 1);
+}
+
+TEST_F(DatagramSourceTest, DropsAndCountsWhenEveryBatchIsInFlight) {
+  DatagramSourceOptions options;
+  asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
+  options.udp_port = probe.local_endpoint().port();
+  probe.close();
+  options.max_batches_in_flight = 1;
+  collector_.Hold();
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  ASSERT_TRUE(source.Start().ok());
+  StartLoop();
+  SendUdp(source.UdpPort(), "first:1|c");
+  ASSERT_TRUE(collector_.WaitForPackets(1));
+  SendUdp(source.UdpPort(), "second:1|c");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (registry_.SumOf("dogstatsd.packets_dropped") == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(registry_.ValueOf("dogstatsd.packets_dropped",
+                              {{"reason", "backpressure"}, {"transport", "udp"}}),
+            1);
+  EXPECT_THAT(collector_.packets(), ElementsAre("first:1|c"));
+}
+
+TEST_F(DatagramSourceTest, UnixSocketReplacesStaleFileAndSetsAgentMode) {
+  const std::string path = ::testing::TempDir() + "dsd-test.socket";
+  {
+    // A stale socket file left by a previous run.
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path.c_str());
+    ::unlink(path.c_str());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    ::close(fd);
+  }
+  DatagramSourceOptions options;
+  options.udp_port = 0;
+  options.socket_path = path;
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  ASSERT_TRUE(source.Start().ok());
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0722u);
+  StartLoop();
+  asio::io_context client_context;
+  asio::local::datagram_protocol::socket client(client_context);
+  client.open();
+  client.send_to(asio::buffer(std::string("uds.metric:3|g")),
+                 asio::local::datagram_protocol::endpoint(path));
+  ASSERT_TRUE(collector_.WaitForPackets(1));
+  EXPECT_EQ(collector_.packets()[0], "uds.metric:3|g");
+  EXPECT_EQ(collector_.transports()[0], Transport::kUds);
+  EXPECT_EQ(registry_.ValueOf("dogstatsd.uds_packets", {{"state", "ok"}}), 1);
+}
+
+TEST_F(DatagramSourceTest, RefusesToReplaceAFileThatIsNotASocket) {
+  const std::string path = ::testing::TempDir() + "not-a-socket";
+  std::ofstream(path) << "data";
+  DatagramSourceOptions options;
+  options.udp_port = 0;
+  options.socket_path = path;
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  absl::Status status = source.Start();
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(std::string(status.message()), HasSubstr("DD_DOGSTATSD_SOCKET"));
+  ::unlink(path.c_str());
+}
+
+}  // namespace
+}  // namespace sidecar::statsd
