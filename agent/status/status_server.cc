@@ -1,6 +1,8 @@
 #include "agent/status/status_server.h"
 
+#include <atomic>
 #include <chrono>
+#include <optional>
 
 #include "agent/common/beast.h"
 #include "spdlog/spdlog.h"
@@ -15,6 +17,69 @@ namespace http = beast::http;
 constexpr auto kRequestTimeout = std::chrono::seconds(5);
 constexpr uint32_t kMaxHeaderBytes = 8 * 1024;
 constexpr uint64_t kMaxBodyBytes = 4 * 1024;
+
+// One connection: read a request, answer it, repeat while the client keeps the connection alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(asio::ip::tcp::socket socket, const telemetry::Registry& registry,
+          const std::atomic<bool>& stopping, const std::function<nlohmann::json()>& details)
+      : stream_(std::move(socket)), registry_(registry), stopping_(stopping), details_(details) {}
+
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(kMaxBodyBytes);
+    stream_.expires_after(kRequestTimeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t /*bytes*/) { self->OnRead(ec); });
+  }
+
+ private:
+  void OnRead(beast::error_code ec) {
+    if (ec) {
+      Close();
+      return;
+    }
+    const auto& request = parser_->get();
+    const auto method = request.method_string();
+    const auto target = request.target();
+    const StatusView view{&registry_, stopping_.load(), details_};
+    const StatusAnswer answer =
+        HandleStatusRequest(std::string_view(method.data(), method.size()),
+                            std::string_view(target.data(), target.size()), view);
+    response_.emplace(static_cast<http::status>(answer.status), request.version());
+    response_->set(http::field::content_type, answer.content_type);
+    response_->set(http::field::cache_control, "no-store");
+    response_->keep_alive(request.keep_alive());
+    if (request.method() != http::verb::head) {
+      response_->body() = answer.body;
+    }
+    response_->prepare_payload();
+    stream_.expires_after(kRequestTimeout);
+    http::async_write(stream_, *response_,
+                      [self = shared_from_this()](beast::error_code write_ec, size_t /*bytes*/) {
+                        if (write_ec || !self->response_->keep_alive()) {
+                          self->Close();
+                          return;
+                        }
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::string_body>> response_;
+  const telemetry::Registry& registry_;
+  const std::atomic<bool>& stopping_;
+  const std::function<nlohmann::json()>& details_;
+};
 
 }  // namespace
 
@@ -49,11 +114,7 @@ absl::Status StatusServer::Listen(const std::string& address, uint16_t port) {
                                   " for the health/status port (DD_HEALTH_PORT): " + ec.message());
   }
   port_ = acceptor_.local_endpoint().port();
-  asio::co_spawn(context_, AcceptLoop(), [](const std::exception_ptr& error) {
-    if (error) {
-      spdlog::error("Status server accept loop ended with an exception.");
-    }
-  });
+  asio::post(context_, [this] { Accept(); });
   return absl::OkStatus();
 }
 
@@ -64,63 +125,16 @@ void StatusServer::Close() {
   });
 }
 
-asio::awaitable<void> StatusServer::AcceptLoop() {
-  while (acceptor_.is_open()) {
-    boost::system::error_code ec;
-    asio::ip::tcp::socket socket =
-        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      if (ec == asio::error::operation_aborted) {
-        co_return;
-      }
-      continue;
+void StatusServer::Accept() {
+  acceptor_.async_accept([this](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) {
+      return;
     }
-    asio::co_spawn(context_, Serve(std::move(socket)), [](const std::exception_ptr& error) {
-      if (error) {
-        spdlog::warn("Status connection ended with an exception.");
-      }
-    });
-  }
-}
-
-asio::awaitable<void> StatusServer::Serve(asio::ip::tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
-  for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(kMaxHeaderBytes);
-    parser.body_limit(kMaxBodyBytes);
-    boost::system::error_code ec;
-    stream.expires_after(kRequestTimeout);
-    co_await http::async_read(stream, buffer, parser,
-                              asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) {
-      break;
+    if (!ec) {
+      std::make_shared<Session>(std::move(socket), registry_, stopping_, details_)->Read();
     }
-    const auto& request = parser.get();
-    const StatusView view{&registry_, stopping_.load(), details_};
-    const auto method = request.method_string();
-    const auto target = request.target();
-    const StatusAnswer answer =
-        HandleStatusRequest(std::string_view(method.data(), method.size()),
-                            std::string_view(target.data(), target.size()), view);
-    http::response<http::string_body> response(static_cast<http::status>(answer.status),
-                                               request.version());
-    response.set(http::field::content_type, answer.content_type);
-    response.set(http::field::cache_control, "no-store");
-    response.keep_alive(request.keep_alive());
-    if (request.method() != http::verb::head) {
-      response.body() = answer.body;
-    }
-    response.prepare_payload();
-    stream.expires_after(kRequestTimeout);
-    co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !response.keep_alive()) {
-      break;
-    }
-  }
-  boost::system::error_code ignored;
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    Accept();
+  });
 }
 
 }  // namespace sidecar::status
