@@ -46,8 +46,8 @@ struct SketchSerie {
   std::vector<SketchPoint> points;
 };
 
-enum class EventPriority { kUnset, kNormal, kLow };
-enum class EventAlertType { kUnset, kError, kWarning, kInfo, kSuccess };
+enum class RecordPriority { kUnset, kNormal, kLow };
+enum class RecordAlertType { kUnset, kError, kWarning, kInfo, kSuccess };
 
 // An event after enrichment (spec §3, §7.6, §9.7).
 struct EventRecord {
@@ -57,8 +57,8 @@ struct EventRecord {
   std::string host;
   std::string aggregation_key;
   std::string source_type_name;
-  EventPriority priority = EventPriority::kUnset;
-  EventAlertType alert_type = EventAlertType::kUnset;
+  RecordPriority priority = RecordPriority::kUnset;
+  RecordAlertType alert_type = RecordAlertType::kUnset;
   std::vector<std::string> tags;  // Sorted, unique.
 };
 

@@ -10,15 +10,16 @@ namespace {
 
 constexpr char kForwarderComponent[] = "dd_out";
 constexpr char kStatusComponent[] = "status";
+constexpr char kDogstatsdComponent[] = "dsd_in";
 
 }  // namespace
 
-Agent::Agent(const config::FinalizedConfig& config) : config_(config) {}
+Agent::Agent(Settings settings) : settings_(std::move(settings)) {}
 
 Agent::~Agent() { Shutdown(); }
 
-absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const config::FinalizedConfig& config) {
-  std::unique_ptr<Agent> agent(new Agent(config));
+absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(Settings settings) {
+  std::unique_ptr<Agent> agent(new Agent(std::move(settings)));
   return agent;
 }
 
@@ -65,6 +66,21 @@ absl::Status Agent::Start() {
   }
   registry_.SetHealth(kStatusComponent, telemetry::HealthState::kReady);
 
+  const statsd::DatagramSourceOptions& dogstatsd = settings_.statsd.source;
+  if (dogstatsd.udp_port != 0 || !dogstatsd.socket_path.empty()) {
+    registry_.SetHealth(kDogstatsdComponent, telemetry::HealthState::kStarting);
+    statsd_ = std::make_unique<statsd::StatsdPipeline>(
+        runtime_.Ingress(), runtime_.Compute(), settings_.statsd, &origin_tags_,
+        [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); }, clock_,
+        registry_);
+    if (absl::Status started = statsd_->Start(); !started.ok()) {
+      registry_.SetHealth(kDogstatsdComponent, telemetry::HealthState::kFailed,
+                          std::string(started.message()));
+      return started;
+    }
+    registry_.SetHealth(kDogstatsdComponent, telemetry::HealthState::kReady);
+  }
+
   signals_ = std::make_unique<boost::asio::signal_set>(runtime_.Ingress(), SIGTERM, SIGINT);
   signals_->async_wait([this](const boost::system::error_code& ec, int signal_number) {
     if (!ec) {
@@ -108,6 +124,9 @@ ShutdownSummary Agent::Shutdown() {
   }
   registry_.SetHealth(kForwarderComponent, telemetry::HealthState::kStopping);
   // 1. Stop accepting: listeners close on the ingress thread, then it stops.
+  if (statsd_ != nullptr) {
+    statsd_->StopSources();
+  }
   if (signals_ != nullptr) {
     boost::asio::post(runtime_.Ingress(), [this] {
       boost::system::error_code ignored;
@@ -118,7 +137,10 @@ ShutdownSummary Agent::Shutdown() {
     status_server_->Close();
   }
   runtime_.StopIngress();
-  // 2. Every pipeline finishes its posted work and flushes (compute).
+  // 2. Every pipeline finishes its posted work and flushes, open buckets included (compute).
+  if (statsd_ != nullptr) {
+    statsd_->FinalFlush();
+  }
   runtime_.JoinCompute();
   // 3. The forwarder delivers what it holds until the deadline.
   ShutdownSummary summary;

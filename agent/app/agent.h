@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "agent/app/settings.h"
 #include "agent/common/asio.h"
 #include "agent/common/clock.h"
 #include "agent/config/agent_config.h"
@@ -21,6 +22,8 @@
 #include "agent/runtime/runtime.h"
 #include "agent/status/status_server.h"
 #include "agent/telemetry/registry.h"
+#include "statsd/enricher.h"
+#include "statsd/statsd_pipeline.h"
 
 namespace sidecar::app {
 
@@ -35,7 +38,7 @@ struct ShutdownSummary {
 
 class Agent {
  public:
-  static absl::StatusOr<std::unique_ptr<Agent>> Create(const config::FinalizedConfig& config);
+  static absl::StatusOr<std::unique_ptr<Agent>> Create(Settings settings);
   ~Agent();
   Agent(const Agent&) = delete;
   Agent& operator=(const Agent&) = delete;
@@ -50,17 +53,21 @@ class Agent {
 
   telemetry::Registry& Registry() { return registry_; }
   uint16_t StatusPort() const { return status_server_ ? status_server_->Port() : 0; }
+  uint16_t DogstatsdPort() const { return statsd_ ? statsd_->UdpPort() : 0; }
 
  private:
-  explicit Agent(const config::FinalizedConfig& config);
+  explicit Agent(Settings settings);
   nlohmann::json StatusDetails() const;
 
-  config::FinalizedConfig config_;
+  Settings settings_;
+  const config::FinalizedConfig& config_ = settings_.agent;
   telemetry::Registry registry_;
   common::SystemClock clock_;
   runtime::Runtime runtime_;
   std::unique_ptr<forwarder::CurlHttpClient> http_client_;
   std::unique_ptr<forwarder::AsioForwarder> forwarder_;
+  statsd::StaticOriginTags origin_tags_;
+  std::unique_ptr<statsd::StatsdPipeline> statsd_;
   std::unique_ptr<status::StatusServer> status_server_;
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::chrono::steady_clock::time_point started_at_;

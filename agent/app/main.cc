@@ -8,6 +8,7 @@
 
 #include "agent/app/agent.h"
 #include "agent/app/local_client.h"
+#include "agent/app/settings.h"
 #include "agent/app/status_table.h"
 #include "agent/common/absl_fmt.h"
 #include "agent/common/logging.h"
@@ -91,30 +92,26 @@ int RunStatus(const MapEnvironment& environment, bool json) {
   return kExitOk;
 }
 
-absl::StatusOr<sidecar::config::FinalizedConfig> LoadConfig(const MapEnvironment& environment) {
-  return sidecar::config::Finalize(sidecar::config::ReadRawConfig(environment));
-}
-
 int RunConfig(const MapEnvironment& environment) {
-  auto config = LoadConfig(environment);
-  if (!config.ok()) {
+  auto settings = sidecar::app::LoadSettings(environment);
+  if (!settings.ok()) {
     std::fprintf(stderr, "Invalid configuration: %s\n",
-                 std::string(config.status().message()).c_str());
+                 std::string(settings.status().message()).c_str());
     return kExitUsage;
   }
-  std::printf("%s\n", config->ToRedactedJson().dump(2).c_str());
+  std::printf("%s\n", settings->agent.ToRedactedJson().dump(2).c_str());
   return kExitOk;
 }
 
 int RunAgent(const MapEnvironment& environment) {
-  auto config = LoadConfig(environment);
-  if (!config.ok()) {
+  auto settings = sidecar::app::LoadSettings(environment);
+  if (!settings.ok()) {
     sidecar::common::InitLogging("info", {});
-    spdlog::critical("Invalid configuration: {}", config.status().message());
+    spdlog::critical("Invalid configuration: {}", settings.status().message());
     return kExitUsage;
   }
-  sidecar::common::InitLogging(config->LogLevel(), config->Secrets());
-  auto agent = sidecar::app::Agent::Create(*config);
+  sidecar::common::InitLogging(settings->agent.LogLevel(), settings->agent.Secrets());
+  auto agent = sidecar::app::Agent::Create(std::move(*settings));
   if (!agent.ok()) {
     spdlog::critical("Cannot create the sidecar: {}", agent.status().message());
     return kExitFailure;

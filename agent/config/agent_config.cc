@@ -7,6 +7,7 @@
 #include "agent/common/strings.h"
 #include "agent/common/version.h"
 #include "agent/config/site_endpoints.h"
+#include "agent/config/value_parsing.h"
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
 
@@ -22,75 +23,6 @@ std::optional<std::string> FirstSet(const Environment& environment,
     }
   }
   return std::nullopt;
-}
-
-absl::Status Invalid(std::string_view variable, std::string_view value, std::string_view accepted) {
-  return absl::InvalidArgumentError(
-      fmt::format("{}=\"{}\" is not valid. Accepted: {}.", variable, value, accepted));
-}
-
-absl::StatusOr<bool> ParseBool(const std::optional<std::string>& raw, std::string_view variable,
-                               bool fallback) {
-  if (!raw.has_value() || raw->empty()) {
-    return fallback;
-  }
-  const std::string value = common::AsciiToLower(common::TrimAsciiSpace(*raw));
-  if (value == "true" || value == "1" || value == "yes" || value == "on") {
-    return true;
-  }
-  if (value == "false" || value == "0" || value == "no" || value == "off") {
-    return false;
-  }
-  return Invalid(variable, *raw, "true or false");
-}
-
-absl::StatusOr<int64_t> ParseInteger(const std::optional<std::string>& raw,
-                                     std::string_view variable, int64_t fallback, int64_t min,
-                                     int64_t max) {
-  if (!raw.has_value() || raw->empty()) {
-    return fallback;
-  }
-  const std::string_view text = common::TrimAsciiSpace(*raw);
-  int64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < min || value > max) {
-    return Invalid(variable, *raw, fmt::format("an integer from {} to {}", min, max));
-  }
-  return value;
-}
-
-absl::StatusOr<uint16_t> ParsePort(const std::optional<std::string>& raw, std::string_view variable,
-                                   uint16_t fallback) {
-  SIDECAR_ASSIGN_OR_RETURN(int64_t port, ParseInteger(raw, variable, fallback, 0, 65535));
-  return static_cast<uint16_t>(port);
-}
-
-// DD_TAGS accepts the Agent's space-separated list and a JSON array; commas also separate, since a
-// comma can never be part of a DogStatsD tag and users often write "a:b,c:d".
-absl::StatusOr<std::vector<std::string>> ParseTags(const std::optional<std::string>& raw,
-                                                   std::string_view variable) {
-  std::vector<std::string> tags;
-  if (!raw.has_value()) {
-    return tags;
-  }
-  const std::string_view text = common::TrimAsciiSpace(*raw);
-  if (!text.empty() && text.front() == '[') {
-    const nlohmann::json parsed = nlohmann::json::parse(text, nullptr, false);
-    if (parsed.is_discarded() || !parsed.is_array()) {
-      return Invalid(variable, *raw, "space-separated key:value tags or a JSON array of strings");
-    }
-    for (const auto& tag : parsed) {
-      if (!tag.is_string()) {
-        return Invalid(variable, *raw, "a JSON array of strings");
-      }
-      tags.push_back(tag.get<std::string>());
-    }
-    return tags;
-  }
-  for (std::string_view tag : common::SplitAnyOf(text, " ,\t\n")) {
-    tags.emplace_back(tag);
-  }
-  return tags;
 }
 
 absl::StatusOr<CompressorKind> ParseCompressor(const std::optional<std::string>& raw) {
@@ -110,7 +42,7 @@ absl::StatusOr<CompressorKind> ParseCompressor(const std::optional<std::string>&
   if (value == "none") {
     return CompressorKind::kNone;
   }
-  return Invalid("DD_SERIALIZER_COMPRESSOR_KIND", *raw, "zstd, zlib, gzip or none");
+  return InvalidValue("DD_SERIALIZER_COMPRESSOR_KIND", *raw, "zstd, zlib, gzip or none");
 }
 
 std::string_view CompressorName(CompressorKind kind) {
@@ -132,7 +64,7 @@ absl::Status ValidateUrl(std::string_view variable, const std::optional<std::str
     return absl::OkStatus();
   }
   if (!url->starts_with("http://") && !url->starts_with("https://")) {
-    return Invalid(variable, *url, "an http:// or https:// URL");
+    return InvalidValue(variable, *url, "an http:// or https:// URL");
   }
   return absl::OkStatus();
 }
@@ -202,7 +134,8 @@ absl::StatusOr<FinalizedConfig> Finalize(const RawConfig& raw) {
     config.site_ = "datadoghq.com";
   }
   if (config.site_.find_first_of(":/ ") != std::string::npos) {
-    return Invalid("DD_SITE", config.site_, "a site domain such as datadoghq.com or datadoghq.eu");
+    return InvalidValue("DD_SITE", config.site_,
+                        "a site domain such as datadoghq.com or datadoghq.eu");
   }
   SIDECAR_RETURN_IF_ERROR(ValidateUrl("DD_DD_URL", raw.dd_url));
   SIDECAR_RETURN_IF_ERROR(ValidateUrl("DD_APM_DD_URL", raw.apm_dd_url));
@@ -270,8 +203,8 @@ absl::StatusOr<FinalizedConfig> Finalize(const RawConfig& raw) {
   static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
                                                  "error", "critical", "off"};
   if (std::find(std::begin(kLevels), std::end(kLevels), config.log_level_) == std::end(kLevels)) {
-    return Invalid("DD_LOG_LEVEL", *raw.log_level,
-                   "trace, debug, info, warn, error, critical or off");
+    return InvalidValue("DD_LOG_LEVEL", *raw.log_level,
+                        "trace, debug, info, warn, error, critical or off");
   }
 
   SIDECAR_ASSIGN_OR_RETURN(config.compressor_, ParseCompressor(raw.compressor_kind));

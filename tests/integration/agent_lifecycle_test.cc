@@ -13,7 +13,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr char kApiKey[] = "feedfacecafebeef0123456789abcdef";
-constexpr auto kStartTimeout = std::chrono::seconds(5);
+constexpr auto kStartTimeout = std::chrono::seconds(20);
 constexpr auto kExitTimeout = std::chrono::seconds(30);
 
 std::map<std::string, std::string> BaseEnvironment(uint16_t health_port) {

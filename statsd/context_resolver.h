@@ -1,0 +1,166 @@
+// File: statsd/context_resolver.h
+//
+// Turns (name, host, tags) into a small integer context id without allocating for contexts already
+// known (spec ../shared/spec/dogstatsd.md §7.2). The key is a 64-bit hash of the name, the host and
+// the *set* of tags: order and duplicates do not matter (F14), and the metric type is not part of
+// it. The tags of a sample come in two parts, as in the Agent: the client's own tags (views into
+// the packet) and an `ExtraTags` set (DogStatsD tags, static tags, origin tags, unified service
+// tags) whose hashes are computed once when the set is built; the union of both is the context's
+// tag set (a tag in both counts once).
+//
+//   ContextResolver resolver(/*max_contexts=*/200'000);
+//   ExtraTags extra({"team:a"});
+//   std::array<std::string_view, 2> tags = {"b", "a"};
+//   ResolveResult r = resolver.Resolve("m", "", tags, extra);   // r.status == kResolved
+//   const Context& context = resolver.Get(r.id);                 // tags {"a", "b", "team:a"}
+//
+// Design notes:
+// - Per-tag hashes are combined by wrapping addition of the sorted, de-duplicated per-tag hashes
+//   (order-independent), plus the unique count; the client's hashes are sorted in a reused scratch
+//   vector, so a lookup costs one hash per string, a tiny sort and one map probe.
+// - A hit is verified with a second, independently mixed 64-bit fingerprint of the same inputs
+//   (kept next to the key in the map, so a hit touches no other memory): two contexts whose keys
+//   collide are told apart (the second one is dropped and counted as kCollision) unless their
+//   fingerprints collide too. Two different strings with the same 64-bit string hash are not
+//   told apart (probability about n^2 / 2^65 for n distinct names or tags).
+// - Names, hosts and tags are interned (reference-counted, shared between contexts), so 200k
+//   contexts that share `env:prod` store it once.
+// - Bounded: beyond `max_contexts` new contexts are refused (kLimit); the caller counts the drop.
+// Single-threaded (one aggregation strand owns it).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+
+namespace sidecar::statsd {
+
+namespace internal {
+
+// A fast 64-bit hash of bytes (multiply-fold mixing, 16 bytes per step). Not stable across
+// versions of this file: keys never leave the process.
+uint64_t HashBytes(std::string_view bytes, uint64_t seed);
+// The hash of one tag as used in context keys.
+inline uint64_t HashTag(std::string_view tag) { return HashBytes(tag, 0x7467u); }
+
+// Transparent hash/equality so maps keyed by std::string can be probed with std::string_view
+// (Debian's abseil has its own string_view type, so its default hash does not accept ours).
+struct StringViewHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return static_cast<size_t>(HashBytes(s, 0)); }
+};
+struct StringViewEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
+
+// Reference-counted string storage; the returned views stay valid until the matching Release.
+class StringInterner {
+ public:
+  std::string_view Intern(std::string_view s);
+  void Release(std::string_view s);
+  size_t size() const { return strings_.size(); }
+
+ private:
+  // node_hash_map: the std::string keys (and so their bytes) never move.
+  absl::node_hash_map<std::string, uint32_t, StringViewHash, StringViewEq> strings_;
+};
+
+}  // namespace internal
+
+// A fixed set of tags added to samples (not from the client), sorted and de-duplicated, with the
+// per-tag hashes computed once. Immutable after construction.
+class ExtraTags {
+ public:
+  ExtraTags() = default;
+  explicit ExtraTags(std::vector<std::string> tags);
+
+  // Sorted by string, unique.
+  const std::vector<std::string>& tags() const { return tags_; }
+  // The per-tag hashes, sorted by value, unique.
+  std::span<const uint64_t> hashes() const { return hashes_; }
+  // Wrapping sums of hashes() and of their fingerprint mixes.
+  uint64_t hash_sum() const { return hash_sum_; }
+  uint64_t check_sum() const { return check_sum_; }
+
+ private:
+  std::vector<std::string> tags_;
+  std::vector<uint64_t> hashes_;
+  uint64_t hash_sum_ = 0;
+  uint64_t check_sum_ = 0;
+};
+
+using ContextId = uint32_t;
+
+struct Context {
+  uint64_t key = 0;
+  std::string_view name;               // Interned.
+  std::string_view host;               // Interned.
+  std::vector<std::string_view> tags;  // Interned; sorted by string, unique (client ∪ extra).
+};
+
+struct ResolveResult {
+  enum class Status : uint8_t {
+    kResolved,   // `id` is the context (found or created)
+    kLimit,      // new context refused: max_contexts reached
+    kCollision,  // 64-bit key collision with a different context (astronomically rare)
+  };
+  Status status = Status::kResolved;
+  ContextId id = 0;
+  bool created = false;
+};
+
+class ContextResolver {
+ public:
+  explicit ContextResolver(size_t max_contexts);
+  ContextResolver(const ContextResolver&) = delete;
+  ContextResolver& operator=(const ContextResolver&) = delete;
+
+  // Finds or creates the context of `name`, `host` and the union of `tags` (any order, duplicates
+  // allowed) and `extra`. Allocates only when it creates a context.
+  ResolveResult Resolve(std::string_view name, std::string_view host,
+                        std::span<const std::string_view> tags, const ExtraTags& extra);
+
+  // The key Resolve() would use, without looking anything up. For tests.
+  uint64_t KeyOf(std::string_view name, std::string_view host,
+                 std::span<const std::string_view> tags, const ExtraTags& extra);
+
+  const Context& Get(ContextId id) const { return contexts_[id]; }
+  // Forgets a context; its id may be reused by the next created context.
+  void Remove(ContextId id);
+
+  size_t size() const { return index_.size(); }
+  size_t max_contexts() const { return max_contexts_; }
+  // One past the largest id ever handed out (ids below it may be free).
+  size_t id_bound() const { return contexts_.size(); }
+  bool IsLive(ContextId id) const { return id < live_.size() && live_[id] != 0; }
+
+ private:
+  struct Entry {
+    ContextId id;
+    uint64_t check;  // The fingerprint.
+  };
+  struct Keys {
+    uint64_t key;
+    uint64_t check;
+  };
+  // Hashes the client tags into scratch_ (sorted, unique, minus those in `extra`) and returns the
+  // context key and fingerprint.
+  Keys ComputeKeys(std::string_view name, std::string_view host,
+                   std::span<const std::string_view> tags, const ExtraTags& extra);
+
+  size_t max_contexts_;
+  absl::flat_hash_map<uint64_t, Entry> index_;
+  std::vector<Context> contexts_;
+  std::vector<uint8_t> live_;
+  std::vector<ContextId> free_ids_;
+  internal::StringInterner strings_;
+  std::vector<uint64_t> scratch_;  // Client tag hashes of the current Resolve().
+};
+
+}  // namespace sidecar::statsd

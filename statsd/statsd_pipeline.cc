@@ -1,0 +1,158 @@
+#include "statsd/statsd_pipeline.h"
+
+#include <future>
+#include <variant>
+
+#include "statsd/check_run_encoder.h"
+#include "statsd/event_encoder.h"
+#include "statsd/series_encoder.h"
+#include "statsd/sketch_encoder.h"
+
+namespace sidecar::statsd {
+namespace {
+
+namespace asio = boost::asio;
+
+double SecondsSinceEpoch(std::chrono::system_clock::time_point now) {
+  return std::chrono::duration<double>(now.time_since_epoch()).count();
+}
+
+}  // namespace
+
+StatsdPipeline::StatsdPipeline(asio::io_context& ingress, asio::thread_pool& compute,
+                               StatsdPipelineOptions options, OriginTags* origin_tags,
+                               Submit submit, const common::Clock& clock,
+                               telemetry::Registry& registry)
+    : options_(std::move(options)),
+      clock_(clock),
+      submit_(std::move(submit)),
+      stats_(registry),
+      parser_(options_.parser),
+      enricher_(options_.enricher, origin_tags, stats_),
+      sampler_(options_.sampler, stats_),
+      strand_(asio::make_strand(compute.get_executor())),
+      timer_(strand_),
+      source_(
+          ingress, options_.source,
+          [this](BatchPool::Handle batch) {
+            asio::post(strand_, [this, batch = std::shared_ptr<PacketBatch>(std::move(batch))]() {
+              // The handle's deleter returns the batch to its pool; shared_ptr keeps it copyable
+              // for the posted handler.
+              ProcessBatch(*batch);
+            });
+          },
+          registry),
+      lines_(registry.GetCounter("dogstatsd.lines_received")),
+      unterminated_(registry.GetCounter("dogstatsd.unterminated_metric_errors")),
+      payloads_(registry.GetCounter("dogstatsd.payloads_encoded")),
+      encode_dropped_(
+          registry.GetCounter("dogstatsd.samples_dropped", {{"reason", "payload_item_too_big"}})),
+      registry_(registry) {}
+
+StatsdPipeline::~StatsdPipeline() = default;
+
+absl::Status StatsdPipeline::Start() {
+  if (absl::Status status = source_.Start(); !status.ok()) {
+    return status;
+  }
+  asio::post(strand_, [this] { ArmTimer(); });
+  return absl::OkStatus();
+}
+
+void StatsdPipeline::ProcessBatch(const PacketBatch& batch) {
+  const double now = SecondsSinceEpoch(clock_.SystemNow());
+  const FramerOptions& framer =
+      batch.transport() == Transport::kUds ? options_.uds_framer : options_.udp_framer;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const FrameStats frame = ForEachLine(batch.Packet(i), framer,
+                                         [&](std::string_view line) { ProcessLine(line, now); });
+    lines_.Add(frame.lines);
+    unterminated_.Add(frame.unterminated_dropped);
+  }
+}
+
+void StatsdPipeline::ProcessLine(std::string_view line, double now) {
+  ParseResult result = parser_.Parse(line);
+  if (auto* sample = std::get_if<MetricSample>(&result)) {
+    stats_.processed(MessageKind::kMetric, true).Add();
+    for (const EnrichedSample& enriched : enricher_.Enrich(*sample)) {
+      sampler_.Add(enriched, now);
+    }
+  } else if (auto* event = std::get_if<Event>(&result)) {
+    stats_.processed(MessageKind::kEvent, true).Add();
+    sampler_.AddEvent(enricher_.EnrichEvent(*event), now);
+  } else if (auto* check = std::get_if<ServiceCheck>(&result)) {
+    stats_.processed(MessageKind::kServiceCheck, true).Add();
+    sampler_.AddServiceCheck(enricher_.EnrichServiceCheck(*check), now);
+  } else {
+    const ParseError error = std::get<ParseError>(result);
+    stats_.processed(KindOf(error), false).Add();
+    CountParseError(error);
+  }
+}
+
+void StatsdPipeline::CountParseError(ParseError error) {
+  const auto index = static_cast<size_t>(error);
+  if (index >= parse_errors_.size()) {
+    parse_errors_.resize(index + 1, nullptr);
+  }
+  if (parse_errors_[index] == nullptr) {
+    parse_errors_[index] = &registry_.GetCounter("dogstatsd.parse_errors",
+                                                 {{"reason", std::string(ParseErrorName(error))}});
+  }
+  parse_errors_[index]->Add();
+}
+
+void StatsdPipeline::ArmTimer() {
+  if (stopped_) {
+    return;
+  }
+  timer_.expires_after(options_.flush_interval);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopped_) {
+      return;
+    }
+    FlushAndSubmit(/*force=*/false);
+    ArmTimer();
+  });
+}
+
+void StatsdPipeline::FlushAndSubmit(bool force) {
+  const FlushResult result = sampler_.Flush(clock_.SystemNow(), force);
+  Encode(result);
+}
+
+void StatsdPipeline::Encode(const FlushResult& result) {
+  const auto deliver = [this](EncodeResult encoded) {
+    encode_dropped_.Add(encoded.items_dropped_too_big);
+    for (auto& payload : encoded.payloads) {
+      payloads_.Add();
+      submit_(std::move(payload));
+    }
+  };
+  if (!result.series.empty()) {
+    deliver(SeriesEncoder(options_.encoder).Encode(result.series));
+  }
+  if (!result.sketches.empty()) {
+    deliver(SketchEncoder(options_.encoder).Encode(result.sketches));
+  }
+  if (!result.service_checks.empty()) {
+    deliver(CheckRunEncoder(options_.encoder).Encode(result.service_checks));
+  }
+  if (!result.events.empty()) {
+    deliver(EventEncoder(options_.encoder, options_.enricher.default_host).Encode(result.events));
+  }
+}
+
+void StatsdPipeline::FinalFlush() {
+  std::promise<void> done;
+  asio::post(strand_, [this, &done] {
+    stopped_ = true;
+    timer_.cancel();
+    FlushAndSubmit(/*force=*/true);
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+}  // namespace sidecar::statsd

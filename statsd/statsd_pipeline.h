@@ -1,0 +1,86 @@
+// StatsdPipeline: the whole DogStatsD path, wired. DatagramSource (ingress thread) hands packet
+// batches to one strand of the compute pool, which frames, parses, enriches and aggregates them;
+// a timer on the same strand flushes closed buckets through the encoders into `submit` (the
+// forwarder). All aggregation state is owned by that strand, so none of it is locked.
+//
+// Shutdown (architecture.md): StopSources() closes the sockets; once the ingress thread has
+// stopped, FinalFlush() processes every batch still queued and flushes the open bucket too, so
+// nothing accepted is lost at SIGTERM.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "agent/common/asio.h"
+#include "agent/common/clock.h"
+#include "agent/forwarder/payload.h"
+#include "agent/telemetry/registry.h"
+#include "statsd/datagram_source.h"
+#include "statsd/enricher.h"
+#include "statsd/framer.h"
+#include "statsd/parser.h"
+#include "statsd/payload_builder.h"
+#include "statsd/statsd_stats.h"
+#include "statsd/time_sampler.h"
+
+namespace sidecar::statsd {
+
+struct StatsdPipelineOptions {
+  DatagramSourceOptions source;
+  ParserOptions parser;
+  FramerOptions udp_framer;
+  FramerOptions uds_framer;
+  EnricherConfig enricher;
+  TimeSamplerConfig sampler;
+  EncoderOptions encoder;
+  std::chrono::milliseconds flush_interval{1000};
+};
+
+class StatsdPipeline {
+ public:
+  using Submit = std::function<void(forwarder::Payload)>;
+
+  StatsdPipeline(boost::asio::io_context& ingress, boost::asio::thread_pool& compute,
+                 StatsdPipelineOptions options, OriginTags* origin_tags, Submit submit,
+                 const common::Clock& clock, telemetry::Registry& registry);
+  ~StatsdPipeline();
+  StatsdPipeline(const StatsdPipeline&) = delete;
+  StatsdPipeline& operator=(const StatsdPipeline&) = delete;
+
+  absl::Status Start();
+  uint16_t UdpPort() const { return source_.UdpPort(); }
+  void StopSources() { source_.Stop(); }
+  // Processes everything already handed over, flushes every bucket (open ones included) and
+  // submits the payloads. Blocks until done; call after the ingress thread stopped.
+  void FinalFlush();
+
+ private:
+  void ProcessBatch(const PacketBatch& batch);
+  void CountParseError(ParseError error);
+  void ProcessLine(std::string_view line, double now);
+  void FlushAndSubmit(bool force);
+  void ArmTimer();
+  void Encode(const FlushResult& result);
+
+  StatsdPipelineOptions options_;
+  const common::Clock& clock_;
+  Submit submit_;
+  StatsdStats stats_;
+  Parser parser_;
+  Enricher enricher_;
+  TimeSampler sampler_;
+  boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
+  boost::asio::steady_timer timer_;
+  DatagramSource source_;
+  telemetry::Counter& lines_;
+  telemetry::Counter& unterminated_;
+  telemetry::Counter& payloads_;
+  telemetry::Counter& encode_dropped_;
+  std::vector<telemetry::Counter*> parse_errors_;
+  telemetry::Registry& registry_;
+  bool stopped_ = false;
+};
+
+}  // namespace sidecar::statsd

@@ -1,0 +1,554 @@
+#include "statsd/time_sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "statsd/go_number.h"
+
+namespace sidecar::statsd {
+namespace {
+
+constexpr uint64_t kSetSeed = 0x736574u;
+constexpr size_t kMaxKeptHistogramCapacity = 4096;  // Larger sample buffers are freed on reuse.
+
+// Go's int64(x) on amd64 (CVTTSD2SQ): truncation; NaN and out-of-range give math.MinInt64.
+int64_t GoFloatToInt64(double x) {
+  if (!(x >= -9223372036854775808.0 && x < 9223372036854775808.0)) {
+    return std::numeric_limits<int64_t>::min();
+  }
+  return static_cast<int64_t>(x);
+}
+
+const ExtraTags& NoExtraTags() {
+  static const ExtraTags* const kEmpty = new ExtraTags();
+  return *kEmpty;
+}
+
+std::vector<std::string> UnionTags(std::span<const std::string_view> client,
+                                   const ExtraTags& extra) {
+  std::vector<std::string> tags;
+  tags.reserve(client.size() + extra.tags().size());
+  for (const std::string_view tag : client) {
+    tags.emplace_back(tag);
+  }
+  tags.insert(tags.end(), extra.tags().begin(), extra.tags().end());
+  std::sort(tags.begin(), tags.end());
+  tags.erase(std::unique(tags.begin(), tags.end()), tags.end());
+  return tags;
+}
+
+// floor(t) as an integer; NaN or absurd clocks give 0 rather than undefined behaviour.
+int64_t FloorSeconds(double t) {
+  const double floored = std::floor(t);
+  return floored > -9.0e18 && floored < 9.0e18 ? static_cast<int64_t>(floored) : 0;
+}
+
+}  // namespace
+
+int64_t BucketStart(double t) {
+  const int64_t seconds = FloorSeconds(t);
+  int64_t remainder = seconds % kBucketSeconds;
+  if (remainder < 0) {
+    remainder += kBucketSeconds;
+  }
+  return seconds - remainder;
+}
+
+std::vector<int> ParseHistogramPercentiles(const std::vector<std::string>& percentiles) {
+  std::vector<int> parsed;
+  for (const std::string& text : percentiles) {
+    const std::optional<double> p = internal::ParseGoFloat(text);
+    if (!p.has_value() || !(*p >= 0 && *p <= 1)) {
+      continue;
+    }
+    parsed.push_back(static_cast<int>(*p * 100 + 0.5));
+  }
+  return parsed;
+}
+
+TimeSampler::TimeSampler(TimeSamplerConfig config, StatsdStats& stats)
+    : config_(std::move(config)), stats_(stats), resolver_(config_.max_contexts) {
+  config_.context_expiry_seconds =
+      std::max<int64_t>(config_.context_expiry_seconds, kBucketSeconds);
+  for (const std::string& name : config_.histogram_aggregates) {
+    Aggregate aggregate;
+    if (name == "max") {
+      aggregate = Aggregate::kMax;
+    } else if (name == "min") {
+      aggregate = Aggregate::kMin;
+    } else if (name == "median") {
+      aggregate = Aggregate::kMedian;
+    } else if (name == "avg") {
+      aggregate = Aggregate::kAvg;
+    } else if (name == "sum") {
+      aggregate = Aggregate::kSum;
+    } else if (name == "count") {
+      aggregate = Aggregate::kCount;
+    } else {
+      continue;  // F09: unknown aggregates are skipped.
+    }
+    aggregates_.push_back(aggregate);
+    aggregate_suffixes_.push_back("." + name);
+  }
+  percentiles_ = ParseHistogramPercentiles(config_.histogram_percentiles);
+  std::sort(percentiles_.begin(), percentiles_.end());
+  for (const int p : percentiles_) {
+    percentile_suffixes_.push_back("." + std::to_string(p) + "percentile");
+  }
+}
+
+TimeSampler::~TimeSampler() = default;
+
+// ---------------------------------------------------------------------------------------------
+// Adding samples
+
+void TimeSampler::Add(const EnrichedSample& sample, double now) {
+  if (sample.timestamp.has_value()) {
+    AddNoAggregation(sample);
+    return;
+  }
+  const bool is_set = sample.type == MetricType::kSet;
+  const size_t value_count = is_set ? 1 : sample.values.size();
+  const ExtraTags& extra = sample.extra_tags != nullptr ? *sample.extra_tags : NoExtraTags();
+
+  const ResolveResult resolved = resolver_.Resolve(sample.name, sample.host, sample.tags, extra);
+  if (resolved.status != ResolveResult::Status::kResolved) {
+    (resolved.status == ResolveResult::Status::kLimit ? stats_.dropped_context_limit()
+                                                      : stats_.dropped_context_collision())
+        .Add(value_count);
+    return;
+  }
+  const ContextId id = resolved.id;
+  if (resolved.created) {
+    if (states_.size() <= id) {
+      states_.resize(size_t{id} + 1);
+    }
+    states_[id] = ContextState{};
+    states_[id].last_seen = now;
+    stats_.contexts().Set(static_cast<int64_t>(resolver_.size()));
+  }
+
+  Bucket& bucket = BucketFor(BucketStart(now));
+  size_t added = 0;
+  if (is_set) {
+    AddValue(SlotFor(id, bucket, sample.type), 0.0, sample.set_value, sample.sample_rate);
+    added = 1;
+  } else {
+    Slot* slot = nullptr;
+    for (const double value : sample.values) {
+      if (!std::isfinite(value)) {
+        stats_.dropped_nan_or_inf().Add();
+        continue;
+      }
+      if (slot == nullptr) {
+        slot = &SlotFor(id, bucket, sample.type);
+      }
+      AddValue(*slot, value, {}, sample.sample_rate);
+      ++added;
+    }
+  }
+  if (added == 0) {
+    return;
+  }
+  ContextState& state = states_[id];
+  state.last_seen = std::max(state.last_seen, now);
+  if (sample.type == MetricType::kCounter) {
+    state.counter_last_seen = state.zero_fill ? std::max(state.counter_last_seen, now) : now;
+    state.zero_fill = true;
+  }
+}
+
+TimeSampler::Bucket& TimeSampler::BucketFor(int64_t start) {
+  if (current_ != nullptr && current_->start == start) {
+    return *current_;
+  }
+  for (const std::unique_ptr<Bucket>& bucket : buckets_) {
+    if (bucket->start == start) {
+      current_ = bucket.get();
+      return *current_;
+    }
+  }
+  std::unique_ptr<Bucket> bucket;
+  if (!free_buckets_.empty()) {
+    bucket = std::move(free_buckets_.back());
+    free_buckets_.pop_back();
+  } else {
+    bucket = std::make_unique<Bucket>();
+  }
+  bucket->start = start;
+  current_ = bucket.get();
+  buckets_.push_back(std::move(bucket));
+  return *current_;
+}
+
+TimeSampler::Slot& TimeSampler::SlotFor(ContextId id, Bucket& bucket, MetricType type) {
+  ContextState& state = states_[id];
+  if (state.bucket_start == bucket.start) {
+    return bucket.slots[state.slot];
+  }
+  const auto [it, inserted] = bucket.index.try_emplace(id, static_cast<uint32_t>(bucket.used));
+  if (inserted) {
+    if (bucket.used == bucket.slots.size()) {
+      bucket.slots.emplace_back();
+    }
+    Slot& slot = bucket.slots[bucket.used++];
+    slot.context = id;
+    slot.type = type == MetricType::kTiming ? MetricType::kHistogram : type;
+    slot.value = 0;
+    slot.count = 0;
+    slot.samples.clear();
+    if (slot.samples.capacity() > kMaxKeptHistogramCapacity) {
+      slot.samples.shrink_to_fit();
+    }
+    slot.set_hashes.clear();
+    if (slot.set_hashes.capacity() > kMaxKeptHistogramCapacity) {
+      slot.set_hashes.shrink_to_fit();
+    }
+    if (slot.sketch != nullptr) {
+      slot.sketch->Clear();
+    }
+  }
+  state.bucket_start = bucket.start;
+  state.slot = it->second;
+  return bucket.slots[it->second];
+}
+
+void TimeSampler::AddValue(Slot& slot, double value, std::string_view set_value,
+                           double sample_rate) {
+  switch (slot.type) {
+    case MetricType::kGauge:
+      slot.value = value;  // Last value wins; the rate is ignored.
+      break;
+    case MetricType::kCounter:
+      slot.value += value * (1 / sample_rate);  // No validation of the rate (§7.3).
+      break;
+    case MetricType::kSet: {
+      uint64_t hash;
+      if (set_value.data() != nullptr) {
+        hash = internal::HashBytes(set_value, kSetSeed);
+      } else {  // A numeric sample in a set context (type is not part of the key).
+        char bytes[sizeof(double)];
+        std::memcpy(bytes, &value, sizeof(bytes));
+        hash = internal::HashBytes(std::string_view(bytes, sizeof(bytes)), kSetSeed);
+      }
+      slot.set_hashes.push_back(hash);
+      break;
+    }
+    case MetricType::kHistogram:
+    case MetricType::kTiming: {
+      const double rate = sample_rate == 0 ? 1 : sample_rate;
+      const int64_t weight = GoFloatToInt64(1 / rate);
+      slot.samples.emplace_back(value, weight);
+      slot.value += value * (1 / rate);
+      slot.count += weight;
+      break;
+    }
+    case MetricType::kDistribution:
+      if (slot.sketch == nullptr) {
+        slot.sketch = std::make_unique<DDSketch>();
+      }
+      if (!slot.sketch->Insert(value, sample_rate)) {
+        stats_.dropped_sketch_weight_limit().Add();
+      }
+      break;
+  }
+}
+
+void TimeSampler::AddNoAggregation(const EnrichedSample& sample) {
+  const bool is_set = sample.type == MetricType::kSet;
+  if (sample.type != MetricType::kGauge && sample.type != MetricType::kCounter) {
+    stats_.dropped_no_agg_unsupported_type().Add(is_set ? 1 : sample.values.size());
+    return;
+  }
+  const ExtraTags& extra = sample.extra_tags != nullptr ? *sample.extra_tags : NoExtraTags();
+  const bool is_counter = sample.type == MetricType::kCounter;
+  std::vector<std::string> tags;
+  for (const double value : sample.values) {
+    if (!std::isfinite(value)) {
+      stats_.dropped_nan_or_inf().Add();
+      continue;
+    }
+    if (no_aggregation_series_.size() >= config_.max_buffered_items) {
+      stats_.dropped_buffer_full().Add();
+      continue;
+    }
+    if (tags.empty()) {
+      tags = UnionTags(sample.tags, extra);
+    }
+    Serie serie;
+    serie.name = std::string(sample.name);
+    serie.host = std::string(sample.host);
+    serie.tags = tags;
+    serie.type = is_counter ? SeriesType::kRate : SeriesType::kGauge;
+    // Counters become a rate of value / 10; the sample rate is not applied (§7.5, F15).
+    serie.points.push_back(
+        Point{*sample.timestamp, is_counter ? value / static_cast<double>(kBucketSeconds) : value});
+    serie.interval = kBucketSeconds;
+    no_aggregation_series_.push_back(std::move(serie));
+    stats_.no_aggregation_ok().Add();
+  }
+}
+
+void TimeSampler::AddEvent(EventRecord event, double now) {
+  if (events_.size() >= config_.max_buffered_items) {
+    stats_.dropped_buffer_full().Add();
+    return;
+  }
+  if (event.timestamp == 0) {
+    event.timestamp = FloorSeconds(now);
+  }
+  events_.push_back(std::move(event));
+}
+
+void TimeSampler::AddServiceCheck(ServiceCheckRecord check, double now) {
+  if (service_checks_.size() >= config_.max_buffered_items) {
+    stats_.dropped_buffer_full().Add();
+    return;
+  }
+  if (check.timestamp == 0) {
+    check.timestamp = FloorSeconds(now);
+  }
+  service_checks_.push_back(std::move(check));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flushing
+
+FlushResult TimeSampler::Flush(double now, bool force) {
+  FlushResult out;
+  const int64_t cutoff = BucketStart(now);
+  serie_index_.clear();
+  sketch_index_.clear();
+  std::vector<ContextId> expired_counters;
+
+  if (!buckets_.empty()) {
+    std::vector<Bucket*> closed;
+    for (const std::unique_ptr<Bucket>& bucket : buckets_) {
+      if (force || bucket->start + kBucketSeconds <= cutoff) {
+        closed.push_back(bucket.get());
+      }
+    }
+    std::sort(closed.begin(), closed.end(),
+              [](const Bucket* a, const Bucket* b) { return a->start < b->start; });
+    for (Bucket* bucket : closed) {
+      // Adding a 0 to a counter already sampled in the bucket changes nothing (§7.4).
+      ZeroFillCounters(*bucket, expired_counters);
+      EmitBucket(*bucket, out);
+      ReleaseBucket(bucket);
+    }
+  } else if (last_cutoff_ + kBucketSeconds <= cutoff) {
+    // No bucket at all, but an interval has passed: keep the counters' zeros coming.
+    Bucket& bucket = BucketFor(cutoff - kBucketSeconds);
+    ZeroFillCounters(bucket, expired_counters);
+    EmitBucket(bucket, out);
+    ReleaseBucket(&bucket);
+  }
+  for (const ContextId id : expired_counters) {
+    states_[id].zero_fill = false;
+  }
+  last_cutoff_ = cutoff;
+
+  for (Serie& serie : no_aggregation_series_) {
+    out.series.push_back(std::move(serie));
+  }
+  no_aggregation_series_.clear();
+  out.events = std::move(events_);
+  events_.clear();
+  out.service_checks = std::move(service_checks_);
+  service_checks_.clear();
+
+  ExpireContexts(now);
+  return out;
+}
+
+void TimeSampler::ZeroFillCounters(Bucket& bucket, std::vector<ContextId>& expired_counters) {
+  const auto expiry = static_cast<double>(config_.counter_expiry_seconds);
+  const auto start = static_cast<double>(bucket.start);
+  for (size_t i = 0; i < states_.size(); ++i) {
+    const auto id = static_cast<ContextId>(i);
+    ContextState& state = states_[i];
+    if (!state.zero_fill || !resolver_.IsLive(id)) {
+      continue;
+    }
+    if (!(state.counter_last_seen + expiry > start)) {
+      expired_counters.push_back(id);
+      continue;
+    }
+    const bool has_slot = state.bucket_start == bucket.start || bucket.index.contains(id);
+    if (!has_slot) {
+      SlotFor(id, bucket, MetricType::kCounter);  // A counter slot holding 0.
+    }
+  }
+}
+
+void TimeSampler::EmitSerie(FlushResult& out, ContextId id, uint32_t kind, std::string_view suffix,
+                            SeriesType type, int64_t timestamp, double value) {
+  const uint64_t key =
+      (uint64_t{id} << 24) | (uint64_t{kind} << 4) | static_cast<uint64_t>(static_cast<int>(type));
+  const auto [it, inserted] = serie_index_.try_emplace(key, out.series.size());
+  if (inserted) {
+    const Context& context = resolver_.Get(id);
+    Serie serie;
+    serie.name.reserve(context.name.size() + suffix.size());
+    serie.name.append(context.name);
+    serie.name.append(suffix);
+    serie.host = std::string(context.host);
+    serie.tags.reserve(context.tags.size());
+    for (const std::string_view tag : context.tags) {
+      serie.tags.emplace_back(tag);
+    }
+    serie.type = type;
+    serie.interval = kBucketSeconds;
+    out.series.push_back(std::move(serie));
+  }
+  out.series[it->second].points.push_back(Point{timestamp, value});
+}
+
+void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
+  const int64_t ts = bucket.start;
+  const auto interval = static_cast<double>(kBucketSeconds);
+  for (size_t i = 0; i < bucket.used; ++i) {
+    Slot& slot = bucket.slots[i];
+    const ContextId id = slot.context;
+    switch (slot.type) {
+      case MetricType::kGauge:
+        EmitSerie(out, id, 0, "", SeriesType::kGauge, ts, slot.value);
+        break;
+      case MetricType::kCounter:
+        EmitSerie(out, id, 0, "", SeriesType::kRate, ts, slot.value / interval);
+        break;
+      case MetricType::kSet: {
+        if (slot.set_hashes.empty()) {
+          break;
+        }
+        std::sort(slot.set_hashes.begin(), slot.set_hashes.end());
+        const auto unique = std::unique(slot.set_hashes.begin(), slot.set_hashes.end());
+        EmitSerie(out, id, 0, "", SeriesType::kGauge, ts,
+                  static_cast<double>(unique - slot.set_hashes.begin()));
+        break;
+      }
+      case MetricType::kHistogram:
+      case MetricType::kTiming: {
+        if (slot.samples.empty()) {
+          break;
+        }
+        auto& samples = slot.samples;
+        std::sort(samples.begin(), samples.end(),
+                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (size_t k = 0; k < aggregates_.size(); ++k) {
+          double value = 0;
+          SeriesType type = SeriesType::kGauge;
+          switch (aggregates_[k]) {
+            case Aggregate::kMax:
+              value = samples.back().first;
+              break;
+            case Aggregate::kMin:
+              value = samples.front().first;
+              break;
+            case Aggregate::kMedian: {
+              const int64_t target = (slot.count - 1) / 2;
+              int64_t weight = 0;
+              for (const auto& [v, w] : samples) {
+                weight += w;
+                if (weight > target) {
+                  value = v;
+                  break;
+                }
+              }
+              break;
+            }
+            case Aggregate::kAvg:
+              value = slot.value / static_cast<double>(slot.count);
+              break;
+            case Aggregate::kSum:
+              value = slot.value;
+              break;
+            case Aggregate::kCount:
+              value = static_cast<double>(slot.count) / interval;
+              type = SeriesType::kRate;
+              break;
+          }
+          EmitSerie(out, id, static_cast<uint32_t>(1 + k), aggregate_suffixes_[k], type, ts, value);
+        }
+        // Percentiles (weights truncated, Agent histogram.go): the first sorted value whose
+        // cumulative weight exceeds (p * count - 1) / 100.
+        size_t next = 0;
+        int64_t weight = 0;
+        for (const auto& [v, w] : samples) {
+          if (next >= percentiles_.size()) {
+            break;
+          }
+          weight += w;
+          while (next < percentiles_.size() &&
+                 weight > (int64_t{percentiles_[next]} * slot.count - 1) / 100) {
+            EmitSerie(out, id, static_cast<uint32_t>(1 + aggregates_.size() + next),
+                      percentile_suffixes_[next], SeriesType::kGauge, ts, v);
+            ++next;
+          }
+        }
+        break;
+      }
+      case MetricType::kDistribution: {
+        if (slot.sketch == nullptr || slot.sketch->Empty()) {
+          break;
+        }
+        const auto [it, inserted] = sketch_index_.try_emplace(id, out.sketches.size());
+        if (inserted) {
+          const Context& context = resolver_.Get(id);
+          SketchSerie serie;
+          serie.name = std::string(context.name);
+          serie.host = std::string(context.host);
+          for (const std::string_view tag : context.tags) {
+            serie.tags.emplace_back(tag);
+          }
+          out.sketches.push_back(std::move(serie));
+        }
+        out.sketches[it->second].points.push_back(slot.sketch->ToSketchPoint(ts));
+        break;
+      }
+    }
+  }
+}
+
+void TimeSampler::ReleaseBucket(Bucket* bucket) {
+  for (size_t i = 0; i < bucket->used; ++i) {
+    ContextState& state = states_[bucket->slots[i].context];
+    if (state.bucket_start == bucket->start) {
+      state.bucket_start = ContextState::kNoBucket;
+    }
+  }
+  // Empty the bucket for reuse. Erasing keeps the index's storage (absl's clear() frees a large
+  // table), so rotating buckets allocates nothing once warmed up.
+  for (size_t i = 0; i < bucket->used; ++i) {
+    bucket->index.erase(bucket->slots[i].context);
+  }
+  bucket->used = 0;
+  if (current_ == bucket) {
+    current_ = nullptr;
+  }
+  for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
+    if (it->get() == bucket) {
+      free_buckets_.push_back(std::move(*it));
+      buckets_.erase(it);
+      break;
+    }
+  }
+}
+
+void TimeSampler::ExpireContexts(double now) {
+  const auto expiry = static_cast<double>(config_.context_expiry_seconds);
+  for (size_t i = 0; i < states_.size(); ++i) {
+    const auto id = static_cast<ContextId>(i);
+    if (!resolver_.IsLive(id) || states_[i].zero_fill) {
+      continue;
+    }
+    if (now - states_[i].last_seen > expiry) {
+      resolver_.Remove(id);
+      states_[i] = ContextState{};
+    }
+  }
+  stats_.contexts().Set(static_cast<int64_t>(resolver_.size()));
+}
+
+}  // namespace sidecar::statsd

@@ -1,0 +1,168 @@
+// File: statsd/time_sampler.h
+//
+// DogStatsD aggregation (spec ../shared/spec/dogstatsd.md §7, conformance cases §14.F): enriched
+// samples go into 10 s buckets per context; Flush() turns closed buckets into series and sketches,
+// zero-fills counters for 300 s after their last sample, expires idle contexts, and hands over the
+// buffered timestamped series, events and service checks.
+//
+//   TimeSampler sampler(TimeSamplerConfig{}, stats);
+//   for (const EnrichedSample& s : enricher.Enrich(sample)) sampler.Add(s, now);
+//   FlushResult out = sampler.Flush(now, /*force=*/false);   // every 10-15 s
+//   FlushResult last = sampler.Flush(now, /*force=*/true);   // SIGTERM: open bucket too
+//
+// Semantics (Agent TimeSampler unless noted):
+// - bucket start = floor(t) - floor(t) mod 10; a point's timestamp is its bucket start; a bucket
+//   flushes when start + 10 <= BucketStart(now), or always with force=true (our contract:
+//   nothing lost at stop; the Agent drops the open bucket).
+// - All flushed buckets of one (context, suffix, type) become one Serie with several points
+//   (F01), in ascending bucket order.
+// - Per type (§7.3): gauge = last value; counter = sum(v / rate) sent as a RATE of sum / 10; set =
+//   number of unique values (kept as 64-bit hashes) as a gauge; histogram/timing = the configured
+//   aggregates (`.count` as a RATE of count / 10) and percentiles with weights int64(1 / rate);
+//   distribution = a DDSketch per bucket. NaN and ±Inf values are dropped and counted.
+// - The type is not part of the context: in one bucket the first sample's type decides how later
+//   samples of that context are aggregated.
+// - Counter zero-fill (§7.4): every flushed bucket gets a 0 for each counter context whose last
+//   sample + counter_expiry_seconds is after the bucket start; with no bucket at all and 10 s since
+//   the previous cutoff, bucket cutoff - 10 is zero-filled. Unlike the Agent we do not push that 0
+//   into a context whose bucket holds another type (it would skew a histogram's count).
+// - Contexts idle for more than context_expiry_seconds (and no longer zero-filled) are removed.
+// - Timestamped samples (§7.5) skip aggregation: a gauge becomes a one-point gauge serie, a counter
+//   a one-point rate serie of value / 10 (sample rate not applied), other types are dropped and
+//   counted. They, events and service checks are handed over at the next Flush(), closed bucket or
+//   not; each buffer is bounded (max_buffered_items, drops counted as buffer_full).
+//
+// Time is passed in (seconds since the epoch), never read from a clock. Single-threaded: owned by
+// one strand. Adding a sample of a known context allocates nothing once the bucket storage has
+// warmed up.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "statsd/context_resolver.h"
+#include "statsd/ddsketch.h"
+#include "statsd/enricher.h"
+#include "statsd/metric_types.h"
+#include "statsd/statsd_stats.h"
+
+namespace sidecar::statsd {
+
+inline constexpr int64_t kBucketSeconds = 10;
+
+// floor(t) - floor(t) mod 10 (123456.5 -> 123450).
+int64_t BucketStart(double t);
+
+// `histogram_percentiles` as the Agent reads them (F08): each string parsed as a float, kept when
+// in [0, 1], as int(p * 100 + 0.5); unparsable or out-of-range entries are skipped. Input order.
+std::vector<int> ParseHistogramPercentiles(const std::vector<std::string>& percentiles);
+
+struct TimeSamplerConfig {
+  // `histogram_aggregates`: any of max, min, median, avg, sum, count; unknown names are skipped.
+  std::vector<std::string> histogram_aggregates = {"max", "median", "avg", "count"};
+  // `histogram_percentiles`: strings in [0, 1] (see ParseHistogramPercentiles).
+  std::vector<std::string> histogram_percentiles = {"0.95"};
+  // `dogstatsd_expiry_seconds`: how long counters keep reporting 0 after their last sample.
+  int64_t counter_expiry_seconds = 300;
+  // `dogstatsd_context_expiry_seconds`: idle time after which a context is forgotten (at least 10).
+  int64_t context_expiry_seconds = 20;
+  // Bound on live contexts; samples of new contexts beyond it are dropped (context_limit).
+  size_t max_contexts = 200'000;
+  // Bound on each of the buffers of timestamped series, events and service checks between flushes.
+  size_t max_buffered_items = 100'000;
+};
+
+class TimeSampler {
+ public:
+  TimeSampler(TimeSamplerConfig config, StatsdStats& stats);
+  ~TimeSampler();
+  TimeSampler(const TimeSampler&) = delete;
+  TimeSampler& operator=(const TimeSampler&) = delete;
+
+  // Aggregates every value of `sample` into the bucket of `now` (or, when the sample carries a
+  // timestamp, buffers it for the no-aggregation path).
+  void Add(const EnrichedSample& sample, double now);
+  // Buffers an event / service check; timestamp 0 becomes floor(now).
+  void AddEvent(EventRecord event, double now);
+  void AddServiceCheck(ServiceCheckRecord check, double now);
+
+  // Emits the closed buckets (all buckets when `force`), the counter zero-fill, the buffered
+  // timestamped series, events and service checks; then expires idle contexts.
+  FlushResult Flush(double now, bool force);
+  FlushResult Flush(std::chrono::system_clock::time_point now, bool force) {
+    return Flush(std::chrono::duration<double>(now.time_since_epoch()).count(), force);
+  }
+
+  size_t context_count() const { return resolver_.size(); }
+  size_t bucket_count() const { return buckets_.size(); }
+
+ private:
+  enum class Aggregate : uint8_t { kMax, kMin, kMedian, kAvg, kSum, kCount };
+
+  struct Slot {
+    ContextId context = 0;
+    MetricType type = MetricType::kGauge;  // kTiming is stored as kHistogram.
+    double value = 0;                      // Gauge last value, counter sum, histogram sum.
+    int64_t count = 0;                     // Histogram count (sum of weights).
+    std::vector<std::pair<double, int64_t>> samples;  // Histogram (value, weight).
+    std::vector<uint64_t> set_hashes;                 // Set values, hashed.
+    std::unique_ptr<DDSketch> sketch;                 // Distribution; kept for reuse.
+  };
+
+  struct Bucket {
+    int64_t start = 0;
+    std::vector<Slot> slots;  // slots[0, used) are live; the rest keep storage for reuse.
+    size_t used = 0;
+    absl::flat_hash_map<ContextId, uint32_t> index;
+  };
+
+  struct ContextState {
+    static constexpr int64_t kNoBucket = std::numeric_limits<int64_t>::min();
+    int64_t bucket_start = kNoBucket;  // Cache: the bucket `slot` belongs to.
+    uint32_t slot = 0;
+    double last_seen = 0;
+    double counter_last_seen = 0;
+    bool zero_fill = false;  // Tracked as a counter (§7.4).
+  };
+
+  void AddNoAggregation(const EnrichedSample& sample);
+  Bucket& BucketFor(int64_t start);
+  Slot& SlotFor(ContextId id, Bucket& bucket, MetricType type);
+  void AddValue(Slot& slot, double value, std::string_view set_value, double sample_rate);
+  void ZeroFillCounters(Bucket& bucket, std::vector<ContextId>& expired_counters);
+  void EmitBucket(Bucket& bucket, FlushResult& out);
+  void EmitSerie(FlushResult& out, ContextId id, uint32_t kind, std::string_view suffix,
+                 SeriesType type, int64_t timestamp, double value);
+  void ReleaseBucket(Bucket* bucket);
+  void ExpireContexts(double now);
+
+  TimeSamplerConfig config_;
+  StatsdStats& stats_;
+  std::vector<Aggregate> aggregates_;
+  std::vector<std::string> aggregate_suffixes_;
+  std::vector<int> percentiles_;  // Sorted.
+  std::vector<std::string> percentile_suffixes_;
+
+  ContextResolver resolver_;
+  std::vector<ContextState> states_;                   // Indexed by ContextId.
+  std::vector<std::unique_ptr<Bucket>> buckets_;       // Open (not yet flushed).
+  std::vector<std::unique_ptr<Bucket>> free_buckets_;  // Storage for reuse.
+  Bucket* current_ = nullptr;                          // Last bucket used by Add().
+  int64_t last_cutoff_ = 0;
+
+  std::vector<Serie> no_aggregation_series_;
+  std::vector<EventRecord> events_;
+  std::vector<ServiceCheckRecord> service_checks_;
+
+  // Flush scratch: (context, output kind, type) -> index in FlushResult::series / sketches.
+  absl::flat_hash_map<uint64_t, size_t> serie_index_;
+  absl::flat_hash_map<ContextId, size_t> sketch_index_;
+};
+
+}  // namespace sidecar::statsd

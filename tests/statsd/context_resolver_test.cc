@@ -1,0 +1,156 @@
+// ContextResolver: context keys per spec dogstatsd.md §7.2 (F14), interning, limits.
+#include "statsd/context_resolver.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sidecar::statsd {
+namespace {
+
+using ::testing::ElementsAre;
+
+using Tags = std::vector<std::string_view>;
+
+TEST(ContextResolverTest, KeyIgnoresTagOrderAndDuplicates) {  // F14
+  ContextResolver resolver(10);
+  const ExtraTags none;
+  const uint64_t key = resolver.KeyOf("m", "", Tags{"a", "b"}, none);
+  EXPECT_EQ(resolver.KeyOf("m", "", Tags{"b", "a"}, none), key);
+  EXPECT_EQ(resolver.KeyOf("m", "", Tags{"b", "a", "b", "a", "a"}, none), key);
+  EXPECT_NE(resolver.KeyOf("m", "", Tags{"a"}, none), key);
+  EXPECT_NE(resolver.KeyOf("m", "", Tags{"a", "b", "c"}, none), key);
+}
+
+TEST(ContextResolverTest, KeyDependsOnNameHostAndTags) {
+  ContextResolver resolver(10);
+  const ExtraTags none;
+  const uint64_t key = resolver.KeyOf("m", "h", Tags{"a"}, none);
+  EXPECT_NE(resolver.KeyOf("n", "h", Tags{"a"}, none), key);
+  EXPECT_NE(resolver.KeyOf("m", "", Tags{"a"}, none), key);
+  EXPECT_NE(resolver.KeyOf("m", "h", Tags{"b"}, none), key);
+  EXPECT_NE(resolver.KeyOf("m", "h", Tags{}, none), key);
+  // Moving bytes between the name and the host or tags changes the key.
+  EXPECT_NE(resolver.KeyOf("mh", "", Tags{"a"}, none), resolver.KeyOf("m", "h", Tags{"a"}, none));
+  EXPECT_NE(resolver.KeyOf("m", "", Tags{"a,b"}, none),
+            resolver.KeyOf("m", "", Tags{"a", "b"}, none));
+}
+
+TEST(ContextResolverTest, ExtraTagsCombineWithClientTagsAsOneSet) {
+  ContextResolver resolver(10);
+  const ExtraTags extra({"team:a", "b"});
+  const ExtraTags none;
+  const uint64_t key = resolver.KeyOf("m", "", Tags{"a"}, extra);
+  EXPECT_EQ(resolver.KeyOf("m", "", Tags{"a", "b", "team:a"}, none), key);
+  // A client tag also in the extra set counts once.
+  EXPECT_EQ(resolver.KeyOf("m", "", Tags{"a", "team:a"}, extra), key);
+  EXPECT_EQ(resolver.KeyOf("m", "", Tags{"team:a", "a", "b"}, extra), key);
+}
+
+TEST(ContextResolverTest, ResolvesToTheSameContext) {
+  ContextResolver resolver(10);
+  const ExtraTags extra({"x"});
+  const ResolveResult first = resolver.Resolve("m", "h", Tags{"b", "a", "b"}, extra);
+  ASSERT_EQ(first.status, ResolveResult::Status::kResolved);
+  EXPECT_TRUE(first.created);
+  const ResolveResult second = resolver.Resolve("m", "h", Tags{"a", "x", "b"}, ExtraTags());
+  EXPECT_EQ(second.status, ResolveResult::Status::kResolved);
+  EXPECT_FALSE(second.created);
+  EXPECT_EQ(second.id, first.id);
+  const Context& context = resolver.Get(first.id);
+  EXPECT_EQ(context.name, "m");
+  EXPECT_EQ(context.host, "h");
+  EXPECT_THAT(context.tags, ElementsAre("a", "b", "x"));
+  EXPECT_EQ(resolver.size(), 1u);
+}
+
+TEST(ContextResolverTest, InternedStringsOutliveThePacket) {
+  ContextResolver resolver(10);
+  ContextId id;
+  {
+    std::string packet = "name|host|tag:1";
+    const std::string_view view(packet);
+    const std::array<std::string_view, 1> tags = {view.substr(10)};
+    id = resolver.Resolve(view.substr(0, 4), view.substr(5, 4), tags, ExtraTags()).id;
+    packet.assign(packet.size(), '#');
+  }
+  EXPECT_EQ(resolver.Get(id).name, "name");
+  EXPECT_EQ(resolver.Get(id).host, "host");
+  EXPECT_THAT(resolver.Get(id).tags, ElementsAre("tag:1"));
+}
+
+TEST(ContextResolverTest, RefusesNewContextsBeyondTheLimit) {
+  ContextResolver resolver(2);
+  const ExtraTags none;
+  EXPECT_EQ(resolver.Resolve("a", "", Tags{}, none).status, ResolveResult::Status::kResolved);
+  EXPECT_EQ(resolver.Resolve("b", "", Tags{}, none).status, ResolveResult::Status::kResolved);
+  EXPECT_EQ(resolver.Resolve("c", "", Tags{}, none).status, ResolveResult::Status::kLimit);
+  // Known contexts still resolve.
+  EXPECT_EQ(resolver.Resolve("a", "", Tags{}, none).status, ResolveResult::Status::kResolved);
+  EXPECT_EQ(resolver.size(), 2u);
+}
+
+TEST(ContextResolverTest, RemoveFreesTheSlotAndTheId) {
+  ContextResolver resolver(1);
+  const ExtraTags none;
+  const ContextId a = resolver.Resolve("a", "", Tags{"t"}, none).id;
+  EXPECT_TRUE(resolver.IsLive(a));
+  resolver.Remove(a);
+  EXPECT_FALSE(resolver.IsLive(a));
+  EXPECT_EQ(resolver.size(), 0u);
+  const ResolveResult b = resolver.Resolve("b", "", Tags{"u"}, none);
+  EXPECT_EQ(b.status, ResolveResult::Status::kResolved);
+  EXPECT_EQ(b.id, a);  // Reused.
+  EXPECT_EQ(resolver.Get(b.id).name, "b");
+  EXPECT_THAT(resolver.Get(b.id).tags, ElementsAre("u"));
+  // "a" is a new context again.
+  resolver.Remove(b.id);
+  EXPECT_TRUE(resolver.Resolve("a", "", Tags{"t"}, none).created);
+}
+
+TEST(ContextResolverTest, ManyContextsStayDistinct) {
+  ContextResolver resolver(100'000);
+  const ExtraTags extra({"env:prod", "service:x"});
+  std::vector<std::string> names;
+  for (int i = 0; i < 20'000; ++i) {
+    names.push_back("metric." + std::to_string(i % 200));
+  }
+  for (int i = 0; i < 20'000; ++i) {
+    const std::string tag = "id:" + std::to_string(i / 200);
+    const std::array<std::string_view, 2> tags = {tag, "shared:1"};
+    const ResolveResult r = resolver.Resolve(names[static_cast<size_t>(i)], "", tags, extra);
+    ASSERT_EQ(r.status, ResolveResult::Status::kResolved);
+    ASSERT_TRUE(r.created) << i;
+  }
+  EXPECT_EQ(resolver.size(), 20'000u);
+}
+
+TEST(ContextResolverTest, HashBytesCoversEveryLength) {
+  // Every length from 0 to 40 hashes differently from its neighbours and from a one-bit change.
+  std::string s;
+  uint64_t previous = internal::HashBytes(s, 0);
+  for (int n = 1; n <= 40; ++n) {
+    s.push_back(static_cast<char>('a' + n % 26));
+    const uint64_t h = internal::HashBytes(s, 0);
+    EXPECT_NE(h, previous) << n;
+    std::string flipped = s;
+    flipped[static_cast<size_t>(n) / 2] ^= 1;
+    EXPECT_NE(internal::HashBytes(flipped, 0), h) << n;
+    EXPECT_NE(internal::HashBytes(s, 1), h) << n;
+    previous = h;
+  }
+}
+
+TEST(ContextResolverTest, ExtraTagsAreSortedAndUnique) {
+  const ExtraTags extra({"b", "a", "b"});
+  EXPECT_THAT(extra.tags(), ElementsAre("a", "b"));
+  EXPECT_EQ(extra.hashes().size(), 2u);
+  EXPECT_EQ(extra.hash_sum(), internal::HashTag("a") + internal::HashTag("b"));
+}
+
+}  // namespace
+}  // namespace sidecar::statsd
