@@ -119,37 +119,41 @@ Enricher::Enricher(EnricherConfig config, OriginTags* origin_tags, StatsdStats& 
     }
   }
   name_blocklist_.insert(config_.name_blocklist.begin(), config_.name_blocklist.end());
+  if (config_.mapper_profiles != nullptr && !config_.mapper_profiles->empty()) {
+    mapper_ = std::make_unique<Mapper>(config_.mapper_profiles, config_.mapper_cache_size);
+  }
   tags_.reserve(64);
 }
 
-unsigned Enricher::ExtractTags(TagList tags, std::string_view& host, std::string_view& origin_id,
+unsigned Enricher::ExtractTags(TagList tags, std::span<const std::string> mapped,
+                               std::string_view& host, std::string_view& origin_id,
                                std::string_view& cardinality) {
   // Spec §5 (Agent extractTagsMetadata): host: (last wins), dd.internal.entity_id: and
   // dd.internal.jmx_check_name: are always removed; dd.internal.card: only while no cardinality
   // is known (a `card:` field keeps the tag in place, E11).
   unsigned ust_mask = 0;
   tags_.clear();
-  for (const std::string_view tag : tags) {
+  const auto extract = [&](std::string_view tag) {
     if (!tag.empty()) {
       switch (tag[0]) {
         case 'h':
           if (tag.starts_with(kHostPrefix)) {
             host = tag.substr(kHostPrefix.size());
-            continue;
+            return;
           }
           break;
         case 'd':
           if (tag.starts_with(kInternalPrefix)) {
             if (tag.starts_with(kEntityIdPrefix)) {
               origin_id = tag.substr(kEntityIdPrefix.size());
-              continue;
+              return;
             }
             if (tag.starts_with(kCardinalityPrefix) && cardinality.empty()) {
               cardinality = tag.substr(kCardinalityPrefix.size());
-              continue;
+              return;
             }
             if (tag.starts_with(kJmxCheckNamePrefix)) {
-              continue;
+              return;
             }
           }
           break;
@@ -165,6 +169,12 @@ unsigned Enricher::ExtractTags(TagList tags, std::string_view& host, std::string
       }
     }
     tags_.push_back(tag);
+  };
+  for (const std::string_view tag : tags) {
+    extract(tag);
+  }
+  for (const std::string& tag : mapped) {
+    extract(tag);
   }
   return ust_mask;
 }
@@ -278,9 +288,17 @@ std::span<const EnrichedSample> Enricher::Enrich(const MetricSample& sample) {
   std::string_view host = config_.default_host;
   std::string_view origin_id;
   std::string_view cardinality = sample.cardinality;
-  const unsigned ust_mask = ExtractTags(sample.tags, host, origin_id, cardinality);
-
   std::string_view name = sample.name;
+  std::span<const std::string> mapped_tags;
+  if (mapper_ != nullptr) {
+    // E09: before everything else, as the Agent maps in parseMetricMessage.
+    if (const MapResult* mapped = mapper_->Map(name); mapped != nullptr) {
+      name = mapped->name;
+      mapped_tags = mapped->tags;
+    }
+  }
+  const unsigned ust_mask = ExtractTags(sample.tags, mapped_tags, host, origin_id, cardinality);
+
   if (!config_.namespace_prefix.empty() && !NamespaceExcluded(name)) {
     name_.assign(config_.namespace_prefix);
     name_.append(name);
@@ -333,7 +351,7 @@ EventRecord Enricher::EnrichEvent(const Event& event) {
   std::string_view host = config_.default_host;
   std::string_view origin_id;
   std::string_view cardinality = event.cardinality;
-  const unsigned ust_mask = ExtractTags(event.tags, host, origin_id, cardinality);
+  const unsigned ust_mask = ExtractTags(event.tags, {}, host, origin_id, cardinality);
   if (!event.hostname.empty()) {
     host = event.hostname;
   }
@@ -354,7 +372,7 @@ ServiceCheckRecord Enricher::EnrichServiceCheck(const ServiceCheck& check) {
   std::string_view host = config_.default_host;
   std::string_view origin_id;
   std::string_view cardinality = check.cardinality;
-  const unsigned ust_mask = ExtractTags(check.tags, host, origin_id, cardinality);
+  const unsigned ust_mask = ExtractTags(check.tags, {}, host, origin_id, cardinality);
   if (!check.hostname.empty()) {
     host = check.hostname;
   }

@@ -20,7 +20,11 @@
 // dropped from the others: client tags > origin (task/container) tags > EnricherConfig::env/
 // service/version (DD_ENV, DD_SERVICE, DD_VERSION) > dogstatsd_tags > static_tags.
 //
-// Left out: `dogstatsd_mapper_profiles` (E09). The tag cardinality (`card:` field or
+// Mapper profiles (E09, statsd/mapper.h) run first, as in the Agent: a mapped sample gets the new
+// name (then namespaced like any other) and the captured tags after its own, before the tag
+// extraction above. Names under no profile prefix cost one prefix scan and no allocation.
+//
+// Left out: the tag cardinality (`card:` field or
 // `dd.internal.card:` tag, E11) is extracted and carried on the sample, but the origin lookup seam
 // does not take it yet.
 //
@@ -39,8 +43,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "statsd/context_resolver.h"
-#include "statsd/metric_types.h"
+#include "statsd/mapper.h"
 #include "statsd/message.h"
+#include "statsd/metric_types.h"
 #include "statsd/statsd_stats.h"
 
 namespace sidecar::statsd {
@@ -74,6 +79,10 @@ struct EnricherConfig {
   // distribution named prefix + name (E08).
   bool histogram_copy_to_distribution = false;
   std::string histogram_copy_to_distribution_prefix{};
+  // `dogstatsd_mapper_profiles` (DD_DOGSTATSD_MAPPER_PROFILES), compiled; null or empty = off.
+  std::shared_ptr<const MapperProfiles> mapper_profiles{};
+  // `dogstatsd_mapper_cache_size`: names whose mapping (or miss) is remembered. Default 1000.
+  size_t mapper_cache_size = Mapper::kDefaultCacheSize;
 };
 
 // Where task and container tags come from (the ECS tagger implements it).
@@ -85,6 +94,9 @@ class OriginTags {
   // RefreshOrigins().
   virtual std::shared_ptr<const std::vector<std::string>> TagsFor(
       std::string_view container_id) = 0;
+  // Changes whenever TagsFor() may answer differently (new task metadata). The pipeline compares it
+  // once per packet batch and calls Enricher::RefreshOrigins() when it moved.
+  virtual uint64_t Version() const { return 0; }
 };
 
 // Fixed tags: the task tags for every origin, unless a container has its own list.
@@ -155,8 +167,9 @@ class Enricher {
   };
 
   // Client tags of `tags` into tags_, metadata into the out-parameters. Returns the UST mask.
-  unsigned ExtractTags(TagList tags, std::string_view& host, std::string_view& origin_id,
-                       std::string_view& cardinality);
+  // `mapped` (mapper tags) are handled after `tags`, as if the client had sent them last.
+  unsigned ExtractTags(TagList tags, std::span<const std::string> mapped, std::string_view& host,
+                       std::string_view& origin_id, std::string_view& cardinality);
   bool NamespaceExcluded(std::string_view name) const;
   bool Blocked(std::string_view name) const;
   const ExtraTags& ExtraFor(std::string_view container_id, unsigned ust_mask);
@@ -170,7 +183,8 @@ class Enricher {
   std::vector<std::string> ust_tags_;  // "env:x", "service:y", "version:z" from config.
   absl::flat_hash_set<std::string, internal::StringViewHash, internal::StringViewEq>
       name_blocklist_;
-  Origin no_origin_;  // container_id "" (the common case), kept out of the map.
+  std::unique_ptr<Mapper> mapper_;  // Null without profiles.
+  Origin no_origin_;                // container_id "" (the common case), kept out of the map.
   bool no_origin_loaded_ = false;
   absl::flat_hash_map<std::string, Origin, internal::StringViewHash, internal::StringViewEq>
       origins_;

@@ -14,7 +14,8 @@
 
 namespace sidecar::statsd {
 
-enum class Transport : uint8_t { kUdp, kUds };
+// kUdsStream: frames of the Unix stream socket (statsd/stream_source.h), one frame per packet.
+enum class Transport : uint8_t { kUdp, kUds, kUdsStream };
 
 class PacketBatch {
  public:

@@ -62,6 +62,8 @@ struct EncodeResult {
   // Items (series, sketches, checks, events) that could not fit even an empty payload (Agent
   // `ItemTooBig`), including series with more points than a payload may carry.
   uint64_t items_dropped_too_big = 0;
+  // Items the format cannot represent (a NaN/Inf point in v1 JSON series); dropped.
+  uint64_t items_dropped_invalid = 0;
   // Compressor failures (allocation failure; never expected). The items of the payload being
   // built when one happens are lost.
   uint64_t compression_errors = 0;

@@ -5,7 +5,10 @@
 #include <string>
 
 #include "agent/common/status_macros.h"
+#include "agent/common/strings.h"
 #include "agent/config/value_parsing.h"
+#include "fmt/format.h"
+#include "statsd/mapper.h"
 
 namespace sidecar::statsd {
 namespace {
@@ -56,6 +59,10 @@ absl::StatusOr<StatsdPipelineOptions> FinalizeStatsdOptions(const config::Enviro
   } else if (ParentDirectoryExists(kDefaultDogstatsdSocket)) {
     options.source.socket_path = kDefaultDogstatsdSocket;
   }
+  // The Agent's experimental stream socket (B10): off unless set.
+  options.stream_source.socket_path = environment.Get("DD_DOGSTATSD_STREAM_SOCKET").value_or("");
+  options.stream_source.buffer_size = options.source.buffer_size;
+  options.stream_source.so_rcvbuf = options.source.so_rcvbuf;
 
   SIDECAR_ASSIGN_OR_RETURN(
       const auto eol_required,
@@ -100,6 +107,23 @@ absl::StatusOr<StatsdPipelineOptions> FinalizeStatsdOptions(const config::Enviro
                                              "DD_HISTOGRAM_COPY_TO_DISTRIBUTION", false));
   enricher.histogram_copy_to_distribution_prefix =
       environment.Get("DD_HISTOGRAM_COPY_TO_DISTRIBUTION_PREFIX").value_or("");
+  if (auto profiles = environment.Get("DD_DOGSTATSD_MAPPER_PROFILES");
+      profiles.has_value() && !common::TrimAsciiSpace(*profiles).empty()) {
+    auto compiled = MapperProfiles::FromJson(*profiles);
+    if (!compiled.ok()) {
+      return absl::InvalidArgumentError(fmt::format(
+          "DD_DOGSTATSD_MAPPER_PROFILES: {}. Expected a JSON array of profiles "
+          "[{{\"name\": ..., \"prefix\": ..., \"mappings\": [{{\"match\": ..., \"name\": ..., "
+          "\"tags\": {{...}}}}]}}].",
+          std::string(compiled.status().message())));
+    }
+    enricher.mapper_profiles = std::move(*compiled);
+  }
+  SIDECAR_ASSIGN_OR_RETURN(
+      const int64_t mapper_cache_size,
+      config::ParseInteger(environment.Get("DD_DOGSTATSD_MAPPER_CACHE_SIZE"),
+                           "DD_DOGSTATSD_MAPPER_CACHE_SIZE", 1000, 1, 10000000));
+  enricher.mapper_cache_size = static_cast<size_t>(mapper_cache_size);
 
   TimeSamplerConfig& sampler = options.sampler;
   if (auto aggregates = environment.Get("DD_HISTOGRAM_AGGREGATES")) {
@@ -124,6 +148,9 @@ absl::StatusOr<StatsdPipelineOptions> FinalizeStatsdOptions(const config::Enviro
 
   options.encoder.compression = ToCompression(agent.Compressor());
   options.encoder.zstd_level = agent.ZstdLevel();
+  SIDECAR_ASSIGN_OR_RETURN(
+      options.use_v2_series,
+      config::ParseBool(environment.Get("DD_USE_V2_API_SERIES"), "DD_USE_V2_API_SERIES", true));
   return options;
 }
 

@@ -6,6 +6,7 @@
 #include "statsd/check_run_encoder.h"
 #include "statsd/event_encoder.h"
 #include "statsd/series_encoder.h"
+#include "statsd/series_v1_encoder.h"
 #include "statsd/sketch_encoder.h"
 
 namespace sidecar::statsd {
@@ -27,6 +28,7 @@ StatsdPipeline::StatsdPipeline(asio::io_context& ingress, asio::thread_pool& com
       clock_(clock),
       submit_(std::move(submit)),
       stats_(registry),
+      origin_tags_(origin_tags),
       parser_(options_.parser),
       enricher_(options_.enricher, origin_tags, stats_),
       sampler_(options_.sampler, stats_),
@@ -42,11 +44,21 @@ StatsdPipeline::StatsdPipeline(asio::io_context& ingress, asio::thread_pool& com
             });
           },
           registry),
+      stream_source_(
+          ingress, options_.stream_source,
+          [this](BatchPool::Handle batch) {
+            asio::post(strand_, [this, batch = std::shared_ptr<PacketBatch>(std::move(batch))]() {
+              ProcessBatch(*batch);
+            });
+          },
+          registry),
       lines_(registry.GetCounter("dogstatsd.lines_received")),
       unterminated_(registry.GetCounter("dogstatsd.unterminated_metric_errors")),
       payloads_(registry.GetCounter("dogstatsd.payloads_encoded")),
       encode_dropped_(
           registry.GetCounter("dogstatsd.samples_dropped", {{"reason", "payload_item_too_big"}})),
+      encode_invalid_(
+          registry.GetCounter("dogstatsd.samples_dropped", {{"reason", "payload_item_invalid"}})),
       registry_(registry) {}
 
 StatsdPipeline::~StatsdPipeline() = default;
@@ -55,34 +67,52 @@ absl::Status StatsdPipeline::Start() {
   if (absl::Status status = source_.Start(); !status.ok()) {
     return status;
   }
+  if (absl::Status status = stream_source_.Start(); !status.ok()) {
+    return status;
+  }
   asio::post(strand_, [this] { ArmTimer(); });
   return absl::OkStatus();
 }
 
 void StatsdPipeline::ProcessBatch(const PacketBatch& batch) {
   const double now = SecondsSinceEpoch(clock_.SystemNow());
+  if (origin_tags_ != nullptr && origin_tags_->Version() != origin_version_) {
+    origin_version_ = origin_tags_->Version();
+    enricher_.RefreshOrigins();
+  }
   const FramerOptions& framer =
-      batch.transport() == Transport::kUds ? options_.uds_framer : options_.udp_framer;
+      batch.transport() == Transport::kUdp ? options_.udp_framer : options_.uds_framer;
+  // Counted locally and published once per batch: an atomic add per line is measurable here.
+  ProcessedCounts counts{};
+  uint64_t lines = 0;
+  uint64_t unterminated = 0;
   for (size_t i = 0; i < batch.size(); ++i) {
-    const FrameStats frame = ForEachLine(batch.Packet(i), framer,
-                                         [&](std::string_view line) { ProcessLine(line, now); });
-    lines_.Add(frame.lines);
-    unterminated_.Add(frame.unterminated_dropped);
+    const FrameStats frame = ForEachLine(
+        batch.Packet(i), framer, [&](std::string_view line) { ProcessLine(line, now, counts); });
+    lines += frame.lines;
+    unterminated += frame.unterminated_dropped;
+  }
+  lines_.Add(lines);
+  unterminated_.Add(unterminated);
+  for (size_t kind = 0; kind < counts.size(); ++kind) {
+    if (counts[kind] != 0) {
+      stats_.processed(static_cast<MessageKind>(kind), true).Add(counts[kind]);
+    }
   }
 }
 
-void StatsdPipeline::ProcessLine(std::string_view line, double now) {
+void StatsdPipeline::ProcessLine(std::string_view line, double now, ProcessedCounts& counts) {
   ParseResult result = parser_.Parse(line);
   if (auto* sample = std::get_if<MetricSample>(&result)) {
-    stats_.processed(MessageKind::kMetric, true).Add();
+    ++counts[static_cast<size_t>(MessageKind::kMetric)];
     for (const EnrichedSample& enriched : enricher_.Enrich(*sample)) {
       sampler_.Add(enriched, now);
     }
   } else if (auto* event = std::get_if<Event>(&result)) {
-    stats_.processed(MessageKind::kEvent, true).Add();
+    ++counts[static_cast<size_t>(MessageKind::kEvent)];
     sampler_.AddEvent(enricher_.EnrichEvent(*event), now);
   } else if (auto* check = std::get_if<ServiceCheck>(&result)) {
-    stats_.processed(MessageKind::kServiceCheck, true).Add();
+    ++counts[static_cast<size_t>(MessageKind::kServiceCheck)];
     sampler_.AddServiceCheck(enricher_.EnrichServiceCheck(*check), now);
   } else {
     const ParseError error = std::get<ParseError>(result);
@@ -118,6 +148,8 @@ void StatsdPipeline::ArmTimer() {
 }
 
 void StatsdPipeline::FlushAndSubmit(bool force) {
+  // Task and container tags may have changed (ECS metadata arrives after start).
+  enricher_.RefreshOrigins();
   const FlushResult result = sampler_.Flush(clock_.SystemNow(), force);
   Encode(result);
 }
@@ -125,13 +157,15 @@ void StatsdPipeline::FlushAndSubmit(bool force) {
 void StatsdPipeline::Encode(const FlushResult& result) {
   const auto deliver = [this](EncodeResult encoded) {
     encode_dropped_.Add(encoded.items_dropped_too_big);
+    encode_invalid_.Add(encoded.items_dropped_invalid);
     for (auto& payload : encoded.payloads) {
       payloads_.Add();
       submit_(std::move(payload));
     }
   };
   if (!result.series.empty()) {
-    deliver(SeriesEncoder(options_.encoder).Encode(result.series));
+    deliver(options_.use_v2_series ? SeriesEncoder(options_.encoder).Encode(result.series)
+                                   : SeriesV1Encoder(options_.encoder).Encode(result.series));
   }
   if (!result.sketches.empty()) {
     deliver(SketchEncoder(options_.encoder).Encode(result.sketches));

@@ -1,13 +1,14 @@
-// StatsdPipeline: the whole DogStatsD path, wired. DatagramSource (ingress thread) hands packet
-// batches to one strand of the compute pool, which frames, parses, enriches and aggregates them;
-// a timer on the same strand flushes closed buckets through the encoders into `submit` (the
-// forwarder). All aggregation state is owned by that strand, so none of it is locked.
+// StatsdPipeline: the whole DogStatsD path, wired. DatagramSource and StreamSource (ingress
+// thread) hand packet batches to one strand of the compute pool, which frames, parses, enriches and
+// aggregates them; a timer on the same strand flushes closed buckets through the encoders into
+// `submit` (the forwarder). All aggregation state is owned by that strand, so none of it is locked.
 //
 // Shutdown (architecture.md): StopSources() closes the sockets; once the ingress thread has
 // stopped, FinalFlush() processes every batch still queued and flushes the open bucket too, so
 // nothing accepted is lost at SIGTERM.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -23,18 +24,23 @@
 #include "statsd/parser.h"
 #include "statsd/payload_builder.h"
 #include "statsd/statsd_stats.h"
+#include "statsd/stream_source.h"
 #include "statsd/time_sampler.h"
 
 namespace sidecar::statsd {
 
 struct StatsdPipelineOptions {
   DatagramSourceOptions source;
+  StreamSourceOptions stream_source;  // Off unless DD_DOGSTATSD_STREAM_SOCKET is set.
   ParserOptions parser;
   FramerOptions udp_framer;
   FramerOptions uds_framer;
   EnricherConfig enricher;
   TimeSamplerConfig sampler;
   EncoderOptions encoder;
+  // Series to /api/v2/series (protobuf) or, when false, /api/v1/series (JSON). Agent
+  // `use_v2_api.series`, env DD_USE_V2_API_SERIES. Default true.
+  bool use_v2_series = true;
   std::chrono::milliseconds flush_interval{1000};
 };
 
@@ -51,7 +57,10 @@ class StatsdPipeline {
 
   absl::Status Start();
   uint16_t UdpPort() const { return source_.UdpPort(); }
-  void StopSources() { source_.Stop(); }
+  void StopSources() {
+    source_.Stop();
+    stream_source_.Stop();
+  }
   // Processes everything already handed over, flushes every bucket (open ones included) and
   // submits the payloads. Blocks until done; call after the ingress thread stopped.
   void FinalFlush();
@@ -59,7 +68,9 @@ class StatsdPipeline {
  private:
   void ProcessBatch(const PacketBatch& batch);
   void CountParseError(ParseError error);
-  void ProcessLine(std::string_view line, double now);
+  // Lines parsed successfully per MessageKind, within one batch.
+  using ProcessedCounts = std::array<uint64_t, 3>;
+  void ProcessLine(std::string_view line, double now, ProcessedCounts& counts);
   void FlushAndSubmit(bool force);
   void ArmTimer();
   void Encode(const FlushResult& result);
@@ -68,16 +79,20 @@ class StatsdPipeline {
   const common::Clock& clock_;
   Submit submit_;
   StatsdStats stats_;
+  OriginTags* origin_tags_;
+  uint64_t origin_version_ = 0;
   Parser parser_;
   Enricher enricher_;
   TimeSampler sampler_;
   boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
   boost::asio::steady_timer timer_;
   DatagramSource source_;
+  StreamSource stream_source_;
   telemetry::Counter& lines_;
   telemetry::Counter& unterminated_;
   telemetry::Counter& payloads_;
   telemetry::Counter& encode_dropped_;
+  telemetry::Counter& encode_invalid_;
   std::vector<telemetry::Counter*> parse_errors_;
   telemetry::Registry& registry_;
   bool stopped_ = false;

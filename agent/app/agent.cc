@@ -2,15 +2,19 @@
 
 #include <csignal>
 
+#include "agent/common/absl_fmt.h"
 #include "agent/common/version.h"
+#include "container/task_metadata.h"
 #include "spdlog/spdlog.h"
+#include "statsd/check_run_encoder.h"
+#include "statsd/series_encoder.h"
 
 namespace sidecar::app {
 namespace {
 
-constexpr char kForwarderComponent[] = "dd_out";
-constexpr char kStatusComponent[] = "status";
-constexpr char kDogstatsdComponent[] = "dsd_in";
+constexpr std::string_view kForwarderComponent = "dd_out";
+constexpr std::string_view kStatusComponent = "status";
+constexpr std::string_view kDogstatsdComponent = "dsd_in";
 
 }  // namespace
 
@@ -31,6 +35,7 @@ absl::Status Agent::Start() {
   forwarder::CurlHttpClientOptions http_options;
   http_options.verify_tls = !config_.SkipSslValidation();
   http_options.proxy = config_.ProxyHttps();
+  http_options.libcurl_unavailable = &registry_.GetCounter("forwarder.libcurl_unavailable");
   boost::asio::io_context& egress = runtime_.Egress();
   auto http_client = forwarder::CurlHttpClient::Create(
       http_options,
@@ -66,8 +71,11 @@ absl::Status Agent::Start() {
   }
   registry_.SetHealth(kStatusComponent, telemetry::HealthState::kReady);
 
+  StartMetadataClient();
+
   const statsd::DatagramSourceOptions& dogstatsd = settings_.statsd.source;
-  if (dogstatsd.udp_port != 0 || !dogstatsd.socket_path.empty()) {
+  if (dogstatsd.udp_port != 0 || !dogstatsd.socket_path.empty() ||
+      !settings_.statsd.stream_source.socket_path.empty()) {
     registry_.SetHealth(kDogstatsdComponent, telemetry::HealthState::kStarting);
     statsd_ = std::make_unique<statsd::StatsdPipeline>(
         runtime_.Ingress(), runtime_.Compute(), settings_.statsd, &origin_tags_,
@@ -123,6 +131,9 @@ ShutdownSummary Agent::Shutdown() {
     status_server_->SetStopping();
   }
   registry_.SetHealth(kForwarderComponent, telemetry::HealthState::kStopping);
+  if (metadata_client_ != nullptr) {
+    metadata_client_->Stop();
+  }
   // 1. Stop accepting: listeners close on the ingress thread, then it stops.
   if (statsd_ != nullptr) {
     statsd_->StopSources();
@@ -175,7 +186,22 @@ ShutdownSummary Agent::Shutdown() {
 }
 
 nlohmann::json Agent::StatusDetails() const {
+  nlohmann::json task;
+  {
+    std::lock_guard lock(task_summary_mutex_);
+    task = task_summary_;
+  }
+  nlohmann::json metadata = {{"endpoint", settings_.ecs_endpoint ? "configured" : "not on ECS"}};
+  if (metadata_client_ != nullptr) {
+    const container::MetadataHealth health = metadata_client_->Health();
+    metadata["state"] = container::MetadataStateName(health.state);
+    metadata["last_error"] = health.last_error;
+    metadata["consecutive_failures"] = health.consecutive_failures;
+  }
   return nlohmann::json{
+      {"task", task},
+      {"ecs_metadata", metadata},
+      {"dogstatsd_tag_cardinality", container::CardinalityName(settings_.dogstatsd_cardinality)},
       {"site", config_.Site()},
       {"env", config_.Env()},
       {"service", config_.Service()},
@@ -184,6 +210,108 @@ nlohmann::json Agent::StatusDetails() const {
                              std::chrono::steady_clock::now() - started_at_)
                              .count()},
   };
+}
+
+}  // namespace sidecar::app
+
+namespace sidecar::app {
+
+void Agent::StartMetadataClient() {
+  if (!settings_.ecs_endpoint.has_value()) {
+    spdlog::info(
+        "Not running on ECS (no ECS_CONTAINER_METADATA_URI_V4 or ECS_CONTAINER_METADATA_URI): "
+        "no task tags, no ecs.fargate metrics.");
+    return;
+  }
+  container::TaskStatsCheckOptions check_options;
+  stats_check_ = std::make_unique<container::TaskStatsCheck>(
+      check_options,
+      [this](std::string_view docker_id) {
+        const auto store = tag_snapshot_.Get();
+        auto tags = store->ContainerTags(docker_id, container::Cardinality::kHigh);
+        std::vector<std::string> result = tags ? *tags : std::vector<std::string>{};
+        result.insert(result.end(), config_.StaticTags().begin(), config_.StaticTags().end());
+        return result;
+      },
+      [this] {
+        const auto store = tag_snapshot_.Get();
+        std::vector<std::string> result = *store->TaskTags(container::Cardinality::kOrchestrator);
+        result.insert(result.end(), config_.StaticTags().begin(), config_.StaticTags().end());
+        return result;
+      });
+  container::AsioEcsMetadataClientOptions options;
+  options.client.endpoint = settings_.ecs_endpoint;
+  container::EcsMetadataCallbacks callbacks;
+  callbacks.on_task_document = [this](std::string task_json, std::string /*container_json*/) {
+    OnTaskDocument(task_json);
+  };
+  callbacks.on_task_stats = [this](absl::StatusOr<container::TaskStatsSample> sample) {
+    OnTaskStats(sample);
+  };
+  metadata_client_ = std::make_unique<container::AsioEcsMetadataClient>(
+      runtime_.Egress(), std::move(options), std::move(callbacks), *http_client_, clock_, registry_,
+      forwarder::DefaultUniformSource());
+  metadata_client_->Start();
+}
+
+void Agent::OnTaskDocument(const std::string& task_json) {
+  auto task = container::ParseTaskDocument(task_json);
+  if (!task.ok()) {
+    registry_.GetCounter("ecs_metadata.documents_rejected").Add();
+    spdlog::warn(
+        "Ignoring an ECS task document that does not parse; keeping the previous tags. "
+        "error={}",
+        task.status().message());
+    return;
+  }
+  // DD_TAGS and unified service tags are added by each signal's enricher, so the tagger carries
+  // only what the task metadata says.
+  auto store = container::BuildTagStore(*task, container::TaggerConfig{});
+  nlohmann::json summary = {
+      {"cluster", task->cluster_name},
+      {"task_arn", task->task_arn},
+      {"family_revision", task->family + ":" + task->revision},
+      {"launch_type", container::LaunchTypeName(container::DetectLaunchType(*task))},
+      {"availability_zone", task->availability_zone},
+      {"task_tags", *store->TaskTags(settings_.dogstatsd_cardinality)},
+  };
+  nlohmann::json containers = nlohmann::json::array();
+  for (const auto& container : task->containers) {
+    containers.push_back({{"name", container.name},
+                          {"docker_id", container.docker_id},
+                          {"known_status", container.known_status},
+                          {"image", container.image}});
+  }
+  summary["containers"] = containers;
+  tag_snapshot_.Publish(std::move(store));
+  std::lock_guard lock(task_summary_mutex_);
+  task_summary_ = std::move(summary);
+}
+
+void Agent::OnTaskStats(const absl::StatusOr<container::TaskStatsSample>& sample) {
+  const auto now = clock_.SystemNow();
+  container::TaskStatsCheckResult result;
+  if (!sample.ok()) {
+    result = stats_check_->RunFailed(sample.status(), now);
+  } else {
+    if (absl::Status status = stats_check_->SetTaskDocument(sample->task_json); !status.ok()) {
+      registry_.GetCounter("ecs_metadata.documents_rejected").Add();
+    }
+    result = stats_check_->Run(sample->stats_json, sample->fetched_at);
+  }
+  const statsd::EncoderOptions& encoder = settings_.statsd.encoder;
+  if (!result.series.empty()) {
+    SubmitEncoded(statsd::SeriesEncoder(encoder).Encode(result.series));
+  }
+  if (!result.service_checks.empty()) {
+    SubmitEncoded(statsd::CheckRunEncoder(encoder).Encode(result.service_checks));
+  }
+}
+
+void Agent::SubmitEncoded(statsd::EncodeResult encoded) {
+  for (auto& payload : encoded.payloads) {
+    forwarder_->Submit(std::move(payload));
+  }
 }
 
 }  // namespace sidecar::app

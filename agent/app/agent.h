@@ -16,12 +16,17 @@
 #include "agent/app/settings.h"
 #include "agent/common/asio.h"
 #include "agent/common/clock.h"
+#include "agent/common/snapshot.h"
 #include "agent/config/agent_config.h"
 #include "agent/forwarder/asio_forwarder.h"
 #include "agent/forwarder/curl_http_client.h"
 #include "agent/runtime/runtime.h"
 #include "agent/status/status_server.h"
 #include "agent/telemetry/registry.h"
+#include "container/asio_metadata_client.h"
+#include "container/origin.h"
+#include "container/tagger.h"
+#include "container/task_stats_check.h"
 #include "statsd/enricher.h"
 #include "statsd/statsd_pipeline.h"
 
@@ -58,6 +63,10 @@ class Agent {
  private:
   explicit Agent(Settings settings);
   nlohmann::json StatusDetails() const;
+  void StartMetadataClient();
+  void OnTaskDocument(const std::string& task_json);
+  void OnTaskStats(const absl::StatusOr<container::TaskStatsSample>& sample);
+  void SubmitEncoded(statsd::EncodeResult encoded);
 
   Settings settings_;
   const config::FinalizedConfig& config_ = settings_.agent;
@@ -66,7 +75,12 @@ class Agent {
   runtime::Runtime runtime_;
   std::unique_ptr<forwarder::CurlHttpClient> http_client_;
   std::unique_ptr<forwarder::AsioForwarder> forwarder_;
-  statsd::StaticOriginTags origin_tags_;
+  common::Snapshot<container::TagStore> tag_snapshot_;
+  container::TaggerOriginTags origin_tags_{tag_snapshot_, settings_.dogstatsd_cardinality};
+  std::unique_ptr<container::AsioEcsMetadataClient> metadata_client_;
+  std::unique_ptr<container::TaskStatsCheck> stats_check_;  // Egress thread only.
+  mutable std::mutex task_summary_mutex_;
+  nlohmann::json task_summary_;  // For /status; guarded by task_summary_mutex_.
   std::unique_ptr<statsd::StatsdPipeline> statsd_;
   std::unique_ptr<status::StatusServer> status_server_;
   std::unique_ptr<boost::asio::signal_set> signals_;

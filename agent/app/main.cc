@@ -165,7 +165,7 @@ int Main(int argc, char** argv) {
 int main(int argc, char** argv) {
   // A few threads allocate; glibc would give each its own 64 MiB arena and keep freed memory in
   // all of them. Two arenas bound that overhead, which matters in a sidecar's memory budget.
-  mallopt(M_ARENA_MAX, 2);
+  mallopt(M_ARENA_MAX, 2);  // NOLINT(concurrency-mt-unsafe): no other thread exists yet.
   try {
     return Main(argc, argv);
   } catch (const std::exception& error) {

@@ -1,6 +1,7 @@
 #include "agent/app/settings.h"
 
 #include "agent/common/status_macros.h"
+#include "agent/config/value_parsing.h"
 #include "statsd/statsd_config.h"
 
 namespace sidecar::app {
@@ -10,7 +11,18 @@ absl::StatusOr<Settings> LoadSettings(const config::Environment& environment) {
                            config::Finalize(config::ReadRawConfig(environment)));
   SIDECAR_ASSIGN_OR_RETURN(statsd::StatsdPipelineOptions statsd,
                            statsd::FinalizeStatsdOptions(environment, agent));
-  return Settings{std::move(agent), std::move(statsd)};
+  SIDECAR_ASSIGN_OR_RETURN(std::optional<container::MetadataEndpoint> ecs_endpoint,
+                           container::DiscoverEndpoint(environment));
+  container::Cardinality cardinality = container::kDefaultDogstatsdCardinality;
+  if (auto text = environment.Get("DD_DOGSTATSD_TAG_CARDINALITY"); text && !text->empty()) {
+    auto parsed = container::ParseCardinality(*text);
+    if (!parsed.ok()) {
+      return config::InvalidValue("DD_DOGSTATSD_TAG_CARDINALITY", *text,
+                                  "low, orchestrator or high");
+    }
+    cardinality = *parsed;
+  }
+  return Settings{std::move(agent), std::move(statsd), std::move(ecs_endpoint), cardinality};
 }
 
 }  // namespace sidecar::app

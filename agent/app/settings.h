@@ -5,6 +5,8 @@
 #include "absl/status/statusor.h"
 #include "agent/config/agent_config.h"
 #include "agent/config/environment.h"
+#include "container/metadata_client.h"
+#include "container/tagger.h"
 #include "statsd/statsd_pipeline.h"
 
 namespace sidecar::app {
@@ -12,6 +14,10 @@ namespace sidecar::app {
 struct Settings {
   config::FinalizedConfig agent;
   statsd::StatsdPipelineOptions statsd;
+  // The task metadata endpoint, or nullopt off ECS (no task tags, said once at start).
+  std::optional<container::MetadataEndpoint> ecs_endpoint;
+  // DD_DOGSTATSD_TAG_CARDINALITY; orchestrator by default so task_arn is on every custom metric.
+  container::Cardinality dogstatsd_cardinality = container::kDefaultDogstatsdCardinality;
 };
 
 absl::StatusOr<Settings> LoadSettings(const config::Environment& environment);

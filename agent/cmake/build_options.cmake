@@ -8,6 +8,9 @@ target_compile_options(sidecar_build_options INTERFACE
 target_compile_definitions(sidecar_build_options INTERFACE
   BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION
   BOOST_ASIO_NO_DEPRECATED SPDLOG_FMT_EXTERNAL)
+# Shared libraries nothing references do not become DT_NEEDED: each one costs mapped pages and
+# relocations at exec (see agent/forwarder/curl_api.h for libcurl, which is dlopened instead).
+target_link_options(sidecar_build_options INTERFACE -Wl,--as-needed)
 
 if(SIDECAR_SANITIZE)
   set(sanitizer_list ${SIDECAR_SANITIZE})

@@ -1,6 +1,7 @@
 #include "agent/config/agent_config.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "agent/common/status_macros.h"
@@ -200,9 +201,9 @@ absl::StatusOr<FinalizedConfig> Finalize(const RawConfig& raw) {
   if (config.log_level_ == "warning") {
     config.log_level_ = "warn";
   }
-  static constexpr std::string_view kLevels[] = {"trace", "debug",    "info", "warn",
-                                                 "error", "critical", "off"};
-  if (std::find(std::begin(kLevels), std::end(kLevels), config.log_level_) == std::end(kLevels)) {
+  static constexpr std::array<std::string_view, 7> kLevels = {"trace", "debug",    "info", "warn",
+                                                              "error", "critical", "off"};
+  if (std::find(kLevels.begin(), kLevels.end(), config.log_level_) == kLevels.end()) {
     return InvalidValue("DD_LOG_LEVEL", *raw.log_level,
                         "trace, debug, info, warn, error, critical or off");
   }

@@ -178,11 +178,11 @@ void Forwarder::Send(Transaction transaction) {
                  if (alive.expired()) {
                    return;
                  }
-                 OnDone(std::move(transaction), std::move(result));
+                 OnDone(std::move(transaction), result);
                });
 }
 
-void Forwarder::OnDone(Transaction transaction, HttpResult result) {
+void Forwarder::OnDone(Transaction transaction, const HttpResult& result) {
   EndpointState& state = StateFor(transaction);
   --state.in_flight;
   --in_flight_total_;

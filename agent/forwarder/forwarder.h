@@ -113,7 +113,7 @@ class Forwarder {
   void Dispatch(Transaction transaction);
   void Send(Transaction transaction);
   HttpRequest BuildRequest(const Transaction& transaction) const;
-  void OnDone(Transaction transaction, HttpResult result);
+  void OnDone(Transaction transaction, const HttpResult& result);
   void OnRetryOutcome(Transaction transaction, const HttpResult& result);
   void PumpPending(EndpointState& state);
   void RetryQueued();

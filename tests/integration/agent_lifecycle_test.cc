@@ -22,6 +22,9 @@ std::map<std::string, std::string> BaseEnvironment(uint16_t health_port) {
           {"DD_APM_DD_URL", "http://127.0.0.1:9"},
           {"DD_LOGS_CONFIG_LOGS_DD_URL", "http://127.0.0.1:9"},
           {"DD_HEALTH_PORT", std::to_string(health_port)},
+          // Lifecycle tests run beside each other: no fixed DogStatsD port to fight over.
+          {"DD_DOGSTATSD_PORT", "0"},
+          {"DD_DOGSTATSD_SOCKET", ""},
           {"DD_LOG_LEVEL", "debug"}};
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -81,17 +82,28 @@ std::string AgentProcess::Output() const {
   return text.str();
 }
 
-uint16_t FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
+// Ports below the kernel's ephemeral range (32768+), so the outgoing connections of tests running
+// in parallel cannot take a port between this check and the sidecar binding it.
+uint16_t FreePort(int type) {
+  static std::mt19937 random(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 32000);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const auto port = static_cast<uint16_t>(pick(random));
+    const int fd = socket(AF_INET, type, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    close(fd);
+    if (free) {
+      return port;
+    }
+  }
+  return 0;
 }
+
+uint16_t FreePort() { return FreePort(SOCK_STREAM); }
 
 bool WaitForHttpStatus(uint16_t port, const std::string& path, int status,
                        std::chrono::milliseconds timeout) {

@@ -36,6 +36,8 @@ class AgentProcess {
 std::string AgentBinary();
 // A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t FreePort();
+// The same for `type` (SOCK_STREAM or SOCK_DGRAM).
+uint16_t FreePort(int type);
 // Polls GET http://127.0.0.1:<port><path> until it answers `status` or `timeout` passes.
 bool WaitForHttpStatus(uint16_t port, const std::string& path, int status,
                        std::chrono::milliseconds timeout);

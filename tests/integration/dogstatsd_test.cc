@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <cmath>
 #include <map>
@@ -25,11 +26,7 @@ using ::testing::Not;
 constexpr char kApiKey[] = "0123456789abcdef0123456789abcdef";
 constexpr auto kTimeout = std::chrono::seconds(20);
 
-uint16_t FreeUdpPort() {
-  asio::io_context context;
-  asio::ip::udp::socket socket(context, {asio::ip::make_address("127.0.0.1"), 0});
-  return socket.local_endpoint().port();
-}
+uint16_t FreeUdpPort() { return FreePort(SOCK_DGRAM); }
 
 void SendUdp(uint16_t port, const std::string& datagram) {
   asio::io_context context;

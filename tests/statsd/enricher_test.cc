@@ -1,5 +1,6 @@
-// Enricher: spec dogstatsd.md §5 and conformance cases §14.E (E09, mapper profiles, is not
-// implemented), plus the unified-service-tag contract (architecture.md, "Contract decisions").
+// Enricher: spec dogstatsd.md §5 and conformance cases §14.E (mapper profiles, E09, here end to
+// end; their matching rules in mapper_test.cc), plus the unified-service-tag contract
+// (architecture.md, "Contract decisions").
 #include "statsd/enricher.h"
 
 #include <gmock/gmock.h>
@@ -371,6 +372,66 @@ TEST_F(EnricherRecordTest, ServiceCheckHostTagIsUsedWithoutField) {
   const ServiceCheckRecord check = EnrichCheck("_sc|x|0|#host:tagged,a");
   EXPECT_EQ(check.host, "tagged");
   EXPECT_THAT(check.tags, ElementsAre("a"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mapper profiles (E09)
+
+std::shared_ptr<const MapperProfiles> JobProfiles() {
+  auto profiles = MapperProfiles::FromJson(R"([{"name": "test", "prefix": "test.",
+      "mappings": [{"match": "test.job.duration.*.*", "name": "test.job.duration",
+                    "tags": {"job_type": "$1", "job_name": "$2"}},
+                   {"match": "test.job.host.*", "name": "test.job.host",
+                    "tags": {"host": "$1"}}]}])");
+  EXPECT_TRUE(profiles.ok());
+  return *profiles;
+}
+
+// E09
+TEST_F(EnricherTest, E09MapperRewritesTheNameAndAppendsCapturedTags) {
+  Make({.mapper_profiles = JobProfiles()});
+  const auto samples = Enrich("test.job.duration.my_job_type.my_job_name:666|g|#some:tag");
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].name, "test.job.duration");
+  EXPECT_THAT(Strings(samples[0].tags),
+              ElementsAre("some:tag", "job_type:my_job_type", "job_name:my_job_name"));
+  EXPECT_EQ(samples[0].values.front(), 666);
+}
+
+// E09: unmatched names pass through untouched.
+TEST_F(EnricherTest, MapperLeavesUnmatchedNamesAlone) {
+  Make({.mapper_profiles = JobProfiles()});
+  const auto outside = Enrich("other.metric:1|g|#a");
+  EXPECT_EQ(outside[0].name, "other.metric");
+  EXPECT_THAT(Strings(outside[0].tags), ElementsAre("a"));
+  const auto under_prefix = Enrich("test.job.duration.only_one:1|g");
+  EXPECT_EQ(under_prefix[0].name, "test.job.duration.only_one");
+  EXPECT_THAT(Strings(under_prefix[0].tags), IsEmpty());
+}
+
+// E09 + E04: the Agent maps first and namespaces the mapped name.
+TEST_F(EnricherTest, MapperRunsBeforeNamespaceAndBlocklist) {
+  Make({.namespace_prefix = "ns",
+        .name_blocklist = {"ns.test.job.duration"},
+        .mapper_profiles = JobProfiles()});
+  EXPECT_TRUE(Enrich("test.job.duration.a.b:1|g").empty());  // Blocked by its mapped name.
+  EXPECT_EQ(Enrich("test.job.host.x:1|g")[0].name, "ns.test.job.host");
+}
+
+// E09 + E01: mapper tags go through the same extraction as the client's (host: becomes host).
+TEST_F(EnricherTest, MappedHostTagBecomesTheHost) {
+  Make({.default_host = "H", .mapper_profiles = JobProfiles()});
+  const auto samples = Enrich("test.job.host.web-1:1|g|#host:client");
+  EXPECT_EQ(samples[0].host, "web-1");  // Appended after the client's tags: the last one wins.
+  EXPECT_THAT(Strings(samples[0].tags), IsEmpty());
+}
+
+TEST_F(EnricherTest, MapperDoesNotApplyToEventsOrServiceChecks) {
+  Make({.mapper_profiles = JobProfiles()});
+  line_ = "_sc|test.job.duration.a.b|0";
+  result_ = parser_->Parse(line_);
+  EXPECT_EQ(enricher_->EnrichServiceCheck(std::get<ServiceCheck>(result_)).name,
+            "test.job.duration.a.b");
 }
 
 }  // namespace

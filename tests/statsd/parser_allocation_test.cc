@@ -8,6 +8,8 @@
 #include <string_view>
 #include <variant>
 
+#include "agent/telemetry/registry.h"
+#include "statsd/enricher.h"
 #include "statsd/framer.h"
 #include "statsd/parser.h"
 
@@ -66,6 +68,32 @@ TEST(ParserAllocationTest, FramingParsingAndIteratingDoNotAllocate) {
   EXPECT_EQ(results, 8u);
   EXPECT_GT(sum, 0);
   EXPECT_GT(tag_bytes, 0u);
+}
+
+// E09: with mapper profiles configured, names under no profile prefix and names whose mapping is
+// cached are enriched without allocating (the prefix is checked first).
+TEST(ParserAllocationTest, EnricherWithMapperDoesNotAllocateForUnmappedOrCachedNames) {
+  telemetry::Registry registry;
+  StatsdStats stats(registry);
+  auto profiles = MapperProfiles::FromJson(R"([{"name": "t", "prefix": "test.",
+      "mappings": [{"match": "test.job.*", "name": "test.job", "tags": {"job": "$1"}}]}])");
+  ASSERT_TRUE(profiles.ok());
+  Enricher enricher(EnricherConfig{.mapper_profiles = *profiles}, nullptr, stats);
+  const Parser parser(ParserOptions{});
+  const ParseResult unmapped = parser.Parse("other.metric:1|g|#a:b");
+  const ParseResult mapped = parser.Parse("test.job.build:1|g|#a:b");
+  // Warm up: the origin's extra tags and the mapper cache entry are built once.
+  enricher.Enrich(std::get<MetricSample>(unmapped));
+  enricher.Enrich(std::get<MetricSample>(mapped));
+  const size_t before = allocations;
+  size_t samples = 0;
+  for (int i = 0; i < 100; ++i) {
+    samples += enricher.Enrich(std::get<MetricSample>(unmapped)).size();
+    samples += enricher.Enrich(std::get<MetricSample>(mapped)).size();
+  }
+  EXPECT_EQ(allocations - before, 0u);
+  EXPECT_EQ(samples, 200u);
+  EXPECT_EQ(enricher.Enrich(std::get<MetricSample>(mapped))[0].name, "test.job");
 }
 
 TEST(ParserAllocationTest, CounterSeesAllocations) {  // the check above can fail
