@@ -5,6 +5,7 @@
 // counted, so a flood costs bounded memory and never stalls the ingress thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,6 +25,9 @@ struct DatagramSourceOptions {
   size_t buffer_size = 8192;               // DD_DOGSTATSD_BUFFER_SIZE: largest datagram read whole.
   int so_rcvbuf = 0;                       // DD_DOGSTATSD_SO_RCVBUF; 0 keeps the OS default.
   size_t packets_per_batch = 32;
+  // How long a partly filled batch may wait for more datagrams before it is handed over (the socket
+  // keeps being read meanwhile; only the hand-over to the compute strand waits).
+  std::chrono::microseconds linger{2000};
   // 32 x 32 x 8 KiB = 8 MiB worst case; with the kernel socket buffer that absorbs ~15 ms of a
   // 1 M lines/s burst while the compute strand catches up.
   size_t max_batches_in_flight = 32;
