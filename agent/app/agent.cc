@@ -29,8 +29,16 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(Settings settings) {
 
 absl::Status Agent::Start() {
   started_at_ = std::chrono::steady_clock::now();
+  // Every enabled component is registered as starting before the status port opens, so /health
+  // cannot answer 200 while a listener is still unbound.
+  const statsd::DatagramSourceOptions& dogstatsd = settings_.statsd.source;
+  const bool dogstatsd_enabled = dogstatsd.udp_port != 0 || !dogstatsd.socket_path.empty() ||
+                                 !settings_.statsd.stream_source.socket_path.empty();
   registry_.SetHealth(kStatusComponent, telemetry::HealthState::kStarting);
   registry_.SetHealth(kForwarderComponent, telemetry::HealthState::kStarting);
+  if (dogstatsd_enabled) {
+    registry_.SetHealth(kDogstatsdComponent, telemetry::HealthState::kStarting);
+  }
 
   forwarder::CurlHttpClientOptions http_options;
   http_options.verify_tls = !config_.SkipSslValidation();
@@ -73,10 +81,7 @@ absl::Status Agent::Start() {
 
   StartMetadataClient();
 
-  const statsd::DatagramSourceOptions& dogstatsd = settings_.statsd.source;
-  if (dogstatsd.udp_port != 0 || !dogstatsd.socket_path.empty() ||
-      !settings_.statsd.stream_source.socket_path.empty()) {
-    registry_.SetHealth(kDogstatsdComponent, telemetry::HealthState::kStarting);
+  if (dogstatsd_enabled) {
     statsd_ = std::make_unique<statsd::StatsdPipeline>(
         runtime_.Ingress(), runtime_.Compute(), settings_.statsd, &origin_tags_,
         [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); }, clock_,
