@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -20,6 +21,24 @@ namespace asio = boost::asio;
 // listeners sharing the ingress thread; pending data re-arms the wait at once.
 constexpr int kMaxBatchesPerWakeup = 8;
 
+// Ancillary space for one SCM_CREDENTIALS message; anything more a sender attaches is cut
+// (MSG_CTRUNC) and ignored, as the Agent does.
+constexpr size_t kCredentialsSpace = CMSG_SPACE(sizeof(ucred));
+
+// The sender pid in a received message's ancillary data; 0 when there is none.
+int32_t SenderPid(msghdr& message) {
+  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
+       header = CMSG_NXTHDR(&message, header)) {
+    if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_CREDENTIALS &&
+        header->cmsg_len >= CMSG_LEN(sizeof(ucred))) {
+      ucred credentials{};
+      std::memcpy(&credentials, CMSG_DATA(header), sizeof(credentials));
+      return credentials.pid;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 // One socket's read loop. Generic over the socket type through its native handle: recvmmsg works
@@ -34,6 +53,7 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
         sink(std::move(sink_in)),
         scratch_packets(options.packets_per_batch),
         scratch_buffer_size(options.buffer_size),
+        pass_credentials(options.origin_detection && transport_in == Transport::kUds),
         linger(options.linger),
         packets(registry.GetCounter(fmt::format("dogstatsd.{}_packets", name), {{"state", "ok"}})),
         packet_errors(
@@ -49,6 +69,16 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
     }
     linger_timer =
         std::make_unique<asio::steady_timer>(udp ? udp->get_executor() : uds->get_executor());
+    if (pass_credentials) {
+      // One slot per datagram a recvmmsg call can return; uint64_t keeps cmsghdr alignment.
+      const size_t slots = std::max(options.packets_per_batch, scratch_packets);
+      control.resize(slots * ((kCredentialsSpace + sizeof(uint64_t) - 1) / sizeof(uint64_t)));
+    }
+  }
+
+  void* ControlSlot(size_t i) {
+    const size_t words = (kCredentialsSpace + sizeof(uint64_t) - 1) / sizeof(uint64_t);
+    return control.data() + i * words;
   }
 
   int NativeHandle() { return udp ? udp->native_handle() : uds->native_handle(); }
@@ -144,6 +174,10 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
       std::memset(&headers[i], 0, sizeof(headers[i]));
       headers[i].msg_hdr.msg_iov = &iovecs[i];
       headers[i].msg_hdr.msg_iovlen = 1;
+      if (pass_credentials) {
+        headers[i].msg_hdr.msg_control = ControlSlot(i);
+        headers[i].msg_hdr.msg_controllen = kCredentialsSpace;
+      }
     }
     const int count = recvmmsg(NativeHandle(), headers.data(), static_cast<unsigned>(wanted),
                                MSG_DONTWAIT, nullptr);
@@ -161,7 +195,11 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
       if ((headers[index].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
         truncated.Add();
       }
+      if (pass_credentials) {
+        batch.SetPid(offset + index, SenderPid(headers[index].msg_hdr));
+      }
     }
+    batch.set_has_pids(pass_credentials);
     batch.SetFilled(offset + static_cast<size_t>(count));
     packets.Add(static_cast<uint64_t>(count));
     bytes.Add(total_bytes);
@@ -197,6 +235,8 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
   BatchSink sink;
   size_t scratch_packets;
   size_t scratch_buffer_size;
+  bool pass_credentials;
+  std::vector<uint64_t> control;  // Ancillary buffers, kCredentialsSpace per slot.
   std::unique_ptr<asio::ip::udp::socket> udp;
   std::unique_ptr<asio::local::datagram_protocol::socket> uds;
   std::vector<mmsghdr> headers;
@@ -295,6 +335,13 @@ absl::Status DatagramSource::StartUds() {
   socket.open(asio::local::datagram_protocol(), ec);
   if (!ec && options_.so_rcvbuf > 0) {
     socket.set_option(asio::socket_base::receive_buffer_size(options_.so_rcvbuf), ec);
+  }
+  if (!ec && options_.origin_detection) {
+    // The kernel then attaches every sender's credentials, whether or not it sent any.
+    const int on = 1;
+    if (::setsockopt(socket.native_handle(), SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) != 0) {
+      ec.assign(errno, boost::system::system_category());
+    }
   }
   if (!ec) {
     socket.bind(asio::local::datagram_protocol::endpoint(path), ec);

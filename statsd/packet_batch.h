@@ -2,6 +2,9 @@
 // the ingress thread to the compute strand by move. BatchPool recycles batches and bounds how many
 // are in flight, which bounds DogStatsD's receive memory: when every batch is busy, the source
 // reads and drops (counted) rather than queueing without limit.
+//
+// With UDS origin detection (DD_DOGSTATSD_ORIGIN_DETECTION) each Unix datagram also carries its
+// sender's pid from SCM_CREDENTIALS; has_pids() says whether the reader recorded them.
 #pragma once
 
 #include <cstddef>
@@ -22,7 +25,8 @@ class PacketBatch {
   PacketBatch(size_t max_packets, size_t packet_buffer_size)
       : buffer_size_(packet_buffer_size),
         storage_(max_packets * packet_buffer_size),
-        lengths_(max_packets, 0) {}
+        lengths_(max_packets, 0),
+        pids_(max_packets, 0) {}
 
   size_t capacity() const { return lengths_.size(); }
   size_t buffer_size() const { return buffer_size_; }
@@ -37,14 +41,26 @@ class PacketBatch {
   std::string_view Packet(size_t i) const {
     return std::string_view(storage_.data() + i * buffer_size_, lengths_[i]);
   }
-  void Clear() { count_ = 0; }
+  void Clear() {
+    count_ = 0;
+    has_pids_ = false;
+  }
+
+  // Sender pid of slot i as the kernel reported it in our PID namespace; 0 = unknown (no
+  // credentials, or a sender outside the namespace). Meaningful only when has_pids().
+  void SetPid(size_t i, int32_t pid) { pids_[i] = pid; }
+  int32_t Pid(size_t i) const { return pids_[i]; }
+  bool has_pids() const { return has_pids_; }
+  void set_has_pids(bool has_pids) { has_pids_ = has_pids; }
 
  private:
   size_t buffer_size_;
   std::vector<char> storage_;
   std::vector<uint32_t> lengths_;
+  std::vector<int32_t> pids_;
   size_t count_ = 0;
   Transport transport_ = Transport::kUdp;
+  bool has_pids_ = false;
 };
 
 class BatchPool : public std::enable_shared_from_this<BatchPool> {

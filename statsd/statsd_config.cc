@@ -61,6 +61,10 @@ absl::StatusOr<StatsdPipelineOptions> FinalizeStatsdOptions(const config::Enviro
   }
   // The Agent's experimental stream socket (B10): off unless set.
   options.stream_source.socket_path = environment.Get("DD_DOGSTATSD_STREAM_SOCKET").value_or("");
+  // UDS only: the sender pid of each datagram → its container (statsd/statsd_pipeline.h).
+  SIDECAR_ASSIGN_OR_RETURN(options.source.origin_detection,
+                           config::ParseBool(environment.Get("DD_DOGSTATSD_ORIGIN_DETECTION"),
+                                             "DD_DOGSTATSD_ORIGIN_DETECTION", false));
   options.stream_source.buffer_size = options.source.buffer_size;
   options.stream_source.so_rcvbuf = options.source.so_rcvbuf;
 

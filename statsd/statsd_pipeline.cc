@@ -18,6 +18,31 @@ double SecondsSinceEpoch(std::chrono::system_clock::time_point now) {
   return std::chrono::duration<double>(now.time_since_epoch()).count();
 }
 
+// The sender's container becomes the origin of a line that names none itself. The Agent tags such
+// a line with the union of both containers' tags; with one origin per line here the client's `c:`
+// wins (clients read it from their own cgroup, so both agree in practice). `card:none` opts the
+// line out of origin tags (the Agent's dogstatsd_origin_optout_enabled, default true).
+template <typename Message>
+void ApplySocketOrigin(Message& message, std::string_view socket_origin) {
+  if (!socket_origin.empty() && message.container_id.empty() && message.cardinality != "none") {
+    message.container_id = socket_origin;
+  }
+}
+
+std::string_view OriginFailureReason(container::PidContainer::Status status) {
+  switch (status) {
+    case container::PidContainer::Status::kNoPid:
+      return "no_pid";
+    case container::PidContainer::Status::kUnreadable:
+      return "cgroup_unreadable";
+    case container::PidContainer::Status::kNoContainer:
+      return "no_container";
+    case container::PidContainer::Status::kFound:
+      break;
+  }
+  return "none";
+}
+
 }  // namespace
 
 StatsdPipeline::StatsdPipeline(asio::io_context& ingress, asio::thread_pool& compute,
@@ -59,7 +84,18 @@ StatsdPipeline::StatsdPipeline(asio::io_context& ingress, asio::thread_pool& com
           registry.GetCounter("dogstatsd.samples_dropped", {{"reason", "payload_item_too_big"}})),
       encode_invalid_(
           registry.GetCounter("dogstatsd.samples_dropped", {{"reason", "payload_item_invalid"}})),
-      registry_(registry) {}
+      registry_(registry) {
+  if (options_.source.origin_detection) {
+    cgroup_reader_ = std::make_unique<container::CgroupReader>(options_.origin_cgroups);
+    for (const auto status :
+         {container::PidContainer::Status::kNoPid, container::PidContainer::Status::kUnreadable,
+          container::PidContainer::Status::kNoContainer}) {
+      origin_failures_[static_cast<size_t>(status)] =
+          &registry.GetCounter("dogstatsd.origin_detection.failures",
+                               {{"reason", std::string(OriginFailureReason(status))}});
+    }
+  }
+}
 
 StatsdPipeline::~StatsdPipeline() = default;
 
@@ -86,14 +122,34 @@ void StatsdPipeline::ProcessBatch(const PacketBatch& batch) {
   ProcessedCounts counts{};
   uint64_t lines = 0;
   uint64_t unterminated = 0;
+  const bool socket_origins = cgroup_reader_ != nullptr && batch.has_pids();
+  const auto steady_now =
+      socket_origins ? clock_.SteadyNow() : std::chrono::steady_clock::time_point{};
+  std::array<uint64_t, 4> origin_failures{};
   for (size_t i = 0; i < batch.size(); ++i) {
-    const FrameStats frame = ForEachLine(
-        batch.Packet(i), framer, [&](std::string_view line) { ProcessLine(line, now, counts); });
+    std::string_view socket_origin;
+    if (socket_origins) {
+      // Valid until the next Lookup, i.e. through this packet's lines.
+      const container::PidContainer found = cgroup_reader_->Lookup(batch.Pid(i), steady_now);
+      if (found.status == container::PidContainer::Status::kFound) {
+        socket_origin = found.container_id;
+      } else {
+        ++origin_failures[static_cast<size_t>(found.status)];
+      }
+    }
+    const FrameStats frame = ForEachLine(batch.Packet(i), framer, [&](std::string_view line) {
+      ProcessLine(line, now, socket_origin, counts);
+    });
     lines += frame.lines;
     unterminated += frame.unterminated_dropped;
   }
   lines_.Add(lines);
   unterminated_.Add(unterminated);
+  for (size_t status = 0; status < origin_failures.size(); ++status) {
+    if (origin_failures[status] != 0) {
+      origin_failures_[status]->Add(origin_failures[status]);
+    }
+  }
   for (size_t kind = 0; kind < counts.size(); ++kind) {
     if (counts[kind] != 0) {
       stats_.processed(static_cast<MessageKind>(kind), true).Add(counts[kind]);
@@ -101,18 +157,22 @@ void StatsdPipeline::ProcessBatch(const PacketBatch& batch) {
   }
 }
 
-void StatsdPipeline::ProcessLine(std::string_view line, double now, ProcessedCounts& counts) {
+void StatsdPipeline::ProcessLine(std::string_view line, double now, std::string_view socket_origin,
+                                 ProcessedCounts& counts) {
   ParseResult result = parser_.Parse(line);
   if (auto* sample = std::get_if<MetricSample>(&result)) {
     ++counts[static_cast<size_t>(MessageKind::kMetric)];
+    ApplySocketOrigin(*sample, socket_origin);
     for (const EnrichedSample& enriched : enricher_.Enrich(*sample)) {
       sampler_.Add(enriched, now);
     }
   } else if (auto* event = std::get_if<Event>(&result)) {
     ++counts[static_cast<size_t>(MessageKind::kEvent)];
+    ApplySocketOrigin(*event, socket_origin);
     sampler_.AddEvent(enricher_.EnrichEvent(*event), now);
   } else if (auto* check = std::get_if<ServiceCheck>(&result)) {
     ++counts[static_cast<size_t>(MessageKind::kServiceCheck)];
+    ApplySocketOrigin(*check, socket_origin);
     sampler_.AddServiceCheck(enricher_.EnrichServiceCheck(*check), now);
   } else {
     const ParseError error = std::get<ParseError>(result);

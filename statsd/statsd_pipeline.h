@@ -6,6 +6,12 @@
 // Shutdown (architecture.md): StopSources() closes the sockets; once the ingress thread has
 // stopped, FinalFlush() processes every batch still queued and flushes the open bucket too, so
 // nothing accepted is lost at SIGTERM.
+//
+// UDS origin detection (source.origin_detection, DD_DOGSTATSD_ORIGIN_DETECTION): each Unix
+// datagram's sender pid is mapped to its container through /proc/<pid>/cgroup
+// (container/cgroup_reader.h) and becomes the origin of the packet's lines that name none
+// themselves. Failed lookups are counted in `dogstatsd.origin_detection.failures{reason}` and the
+// lines keep the task-level tags.
 #pragma once
 
 #include <array>
@@ -18,6 +24,7 @@
 #include "agent/common/clock.h"
 #include "agent/forwarder/payload.h"
 #include "agent/telemetry/registry.h"
+#include "container/cgroup_reader.h"
 #include "statsd/datagram_source.h"
 #include "statsd/enricher.h"
 #include "statsd/framer.h"
@@ -42,6 +49,8 @@ struct StatsdPipelineOptions {
   // `use_v2_api.series`, env DD_USE_V2_API_SERIES. Default true.
   bool use_v2_series = true;
   std::chrono::milliseconds flush_interval{1000};
+  // Used when source.origin_detection is on: the /proc root and the pid cache's TTLs.
+  container::CgroupReaderOptions origin_cgroups;
 };
 
 class StatsdPipeline {
@@ -70,7 +79,9 @@ class StatsdPipeline {
   void CountParseError(ParseError error);
   // Lines parsed successfully per MessageKind, within one batch.
   using ProcessedCounts = std::array<uint64_t, 3>;
-  void ProcessLine(std::string_view line, double now, ProcessedCounts& counts);
+  // `socket_origin`: the container of the datagram's sender (UDS origin detection), or "".
+  void ProcessLine(std::string_view line, double now, std::string_view socket_origin,
+                   ProcessedCounts& counts);
   void FlushAndSubmit(bool force);
   void ArmTimer();
   void Encode(const FlushResult& result);
@@ -94,6 +105,9 @@ class StatsdPipeline {
   telemetry::Counter& encode_dropped_;
   telemetry::Counter& encode_invalid_;
   std::vector<telemetry::Counter*> parse_errors_;
+  std::unique_ptr<container::CgroupReader> cgroup_reader_;  // Null unless origin detection.
+  // Indexed by container::PidContainer::Status (kFound unused).
+  std::array<telemetry::Counter*, 4> origin_failures_{};
   telemetry::Registry& registry_;
   bool stopped_ = false;
 };

@@ -4,6 +4,7 @@
 
 #include "agent/common/absl_fmt.h"
 #include "agent/common/version.h"
+#include "agent/forwarder/forwarder_stats.h"
 #include "container/task_metadata.h"
 #include "spdlog/spdlog.h"
 #include "statsd/check_run_encoder.h"
@@ -15,6 +16,8 @@ namespace {
 constexpr std::string_view kForwarderComponent = "dd_out";
 constexpr std::string_view kStatusComponent = "status";
 constexpr std::string_view kDogstatsdComponent = "dsd_in";
+constexpr std::string_view kApmComponent = "apm_in";
+constexpr std::string_view kLogsComponent = "logs_in";
 
 }  // namespace
 
@@ -38,6 +41,16 @@ absl::Status Agent::Start() {
   registry_.SetHealth(kForwarderComponent, telemetry::HealthState::kStarting);
   if (dogstatsd_enabled) {
     registry_.SetHealth(kDogstatsdComponent, telemetry::HealthState::kStarting);
+  }
+  const apm::ApmConfig& apm_config = settings_.apm;
+  const bool apm_enabled =
+      apm_config.enabled && (apm_config.receiver_port != 0 || !apm_config.receiver_socket.empty());
+  if (apm_enabled) {
+    registry_.SetHealth(kApmComponent, telemetry::HealthState::kStarting);
+  }
+  const logs::LogsConfig& logs_config = settings_.logs;
+  if (logs_config.enabled) {
+    registry_.SetHealth(kLogsComponent, telemetry::HealthState::kStarting);
   }
 
   forwarder::CurlHttpClientOptions http_options;
@@ -94,6 +107,66 @@ absl::Status Agent::Start() {
     registry_.SetHealth(kDogstatsdComponent, telemetry::HealthState::kReady);
   }
 
+  if (apm_enabled) {
+    apm::ApmPipelineOptions apm_options;
+    apm_options.config = apm_config;
+    apm_options.statsd_port = config_.DogstatsdPort();
+    // The trace intake takes zstd or gzip; deflate is a metrics-only encoding.
+    apm_options.compression = config_.Compressor() == config::CompressorKind::kZstd
+                                  ? forwarder::CompressionKind::kZstd
+                                  : forwarder::CompressionKind::kGzip;
+    apm_options.zstd_level = config_.ZstdLevel();
+    auto pipeline = apm::ApmPipeline::Create(
+        runtime_.Ingress(), runtime_.Compute(), std::move(apm_options), &tag_snapshot_,
+        [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); }, clock_,
+        registry_);
+    if (!pipeline.ok()) {
+      registry_.SetHealth(kApmComponent, telemetry::HealthState::kFailed,
+                          std::string(pipeline.status().message()));
+      return pipeline.status();
+    }
+    apm_ = std::move(*pipeline);
+    if (absl::Status started = apm_->Start(); !started.ok()) {
+      registry_.SetHealth(kApmComponent, telemetry::HealthState::kFailed,
+                          std::string(started.message()));
+      return started;
+    }
+    registry_.SetHealth(kApmComponent, telemetry::HealthState::kReady);
+  }
+
+  if (logs_config.enabled) {
+    logs::LogsPipelineOptions logs_options;
+    logs_options.config = logs_config;
+    logs_options.mapper.service = config_.Service();
+    logs_options.mapper.env = config_.Env();
+    logs_options.mapper.version = config_.Version();
+    logs_options.mapper.dd_tags = config_.StaticTags();
+    logs_options.mapper.hostname = config_.Hostname();
+    // Past half the retry queue the intake is not keeping up: stop acking FireLens (it buffers)
+    // rather than let the queue drop the oldest logs.
+    const int64_t congestion_bytes = static_cast<int64_t>(config_.RetryQueueMaxBytes() / 2);
+    telemetry::Gauge& retry_queue_bytes = registry_.GetGauge(forwarder::kRetryQueueBytes);
+    auto pipeline = logs::LogsPipeline::Create(
+        runtime_.Ingress(), runtime_.Compute(), std::move(logs_options), logs_mapping_,
+        [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); },
+        [&retry_queue_bytes, congestion_bytes] {
+          return retry_queue_bytes.Value() > congestion_bytes;
+        },
+        clock_, registry_);
+    if (!pipeline.ok()) {
+      registry_.SetHealth(kLogsComponent, telemetry::HealthState::kFailed,
+                          std::string(pipeline.status().message()));
+      return pipeline.status();
+    }
+    logs_ = std::move(*pipeline);
+    if (absl::Status started = logs_->Start(); !started.ok()) {
+      registry_.SetHealth(kLogsComponent, telemetry::HealthState::kFailed,
+                          std::string(started.message()));
+      return started;
+    }
+    registry_.SetHealth(kLogsComponent, telemetry::HealthState::kReady);
+  }
+
   signals_ = std::make_unique<boost::asio::signal_set>(runtime_.Ingress(), SIGTERM, SIGINT);
   signals_->async_wait([this](const boost::system::error_code& ec, int signal_number) {
     if (!ec) {
@@ -143,6 +216,12 @@ ShutdownSummary Agent::Shutdown() {
   if (statsd_ != nullptr) {
     statsd_->StopSources();
   }
+  if (apm_ != nullptr) {
+    apm_->StopReceiver();
+  }
+  if (logs_ != nullptr) {
+    logs_->StopReceivers();
+  }
   if (signals_ != nullptr) {
     boost::asio::post(runtime_.Ingress(), [this] {
       boost::system::error_code ignored;
@@ -156,6 +235,12 @@ ShutdownSummary Agent::Shutdown() {
   // 2. Every pipeline finishes its posted work and flushes, open buckets included (compute).
   if (statsd_ != nullptr) {
     statsd_->FinalFlush();
+  }
+  if (apm_ != nullptr) {
+    apm_->FinalFlush();
+  }
+  if (logs_ != nullptr) {
+    logs_->FinalFlush();
   }
   runtime_.JoinCompute();
   // 3. The forwarder delivers what it holds until the deadline.
@@ -288,6 +373,10 @@ void Agent::OnTaskDocument(const std::string& task_json) {
                           {"image", container.image}});
   }
   summary["containers"] = containers;
+  logs_mapping_.Publish(logs::BuildMappingSnapshot(*task, [&store](std::string_view docker_id) {
+    auto tags = store->ContainerTags(docker_id, container::Cardinality::kHigh);
+    return tags ? *tags : std::vector<std::string>{};
+  }));
   tag_snapshot_.Publish(std::move(store));
   std::lock_guard lock(task_summary_mutex_);
   task_summary_ = std::move(summary);

@@ -23,10 +23,12 @@
 #include "agent/runtime/runtime.h"
 #include "agent/status/status_server.h"
 #include "agent/telemetry/registry.h"
+#include "apm/apm_pipeline.h"
 #include "container/asio_metadata_client.h"
 #include "container/origin.h"
 #include "container/tagger.h"
 #include "container/task_stats_check.h"
+#include "logs/logs_pipeline.h"
 #include "statsd/enricher.h"
 #include "statsd/statsd_pipeline.h"
 
@@ -59,6 +61,8 @@ class Agent {
   telemetry::Registry& Registry() { return registry_; }
   uint16_t StatusPort() const { return status_server_ ? status_server_->Port() : 0; }
   uint16_t DogstatsdPort() const { return statsd_ ? statsd_->UdpPort() : 0; }
+  uint16_t ApmPort() const { return apm_ ? apm_->Port() : 0; }
+  uint16_t LogsForwardPort() const { return logs_ ? logs_->ForwardPort() : 0; }
 
  private:
   explicit Agent(Settings settings);
@@ -82,6 +86,9 @@ class Agent {
   mutable std::mutex task_summary_mutex_;
   nlohmann::json task_summary_;  // For /status; guarded by task_summary_mutex_.
   std::unique_ptr<statsd::StatsdPipeline> statsd_;
+  std::unique_ptr<apm::ApmPipeline> apm_;
+  common::Snapshot<logs::MappingSnapshot> logs_mapping_;
+  std::unique_ptr<logs::LogsPipeline> logs_;
   std::unique_ptr<status::StatusServer> status_server_;
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::chrono::steady_clock::time_point started_at_;

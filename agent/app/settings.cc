@@ -11,6 +11,8 @@ absl::StatusOr<Settings> LoadSettings(const config::Environment& environment) {
                            config::Finalize(config::ReadRawConfig(environment)));
   SIDECAR_ASSIGN_OR_RETURN(statsd::StatsdPipelineOptions statsd,
                            statsd::FinalizeStatsdOptions(environment, agent));
+  SIDECAR_ASSIGN_OR_RETURN(apm::ApmConfig apm, apm::FinalizeApmConfig(environment, agent));
+  SIDECAR_ASSIGN_OR_RETURN(logs::LogsConfig logs, logs::LoadLogsConfig(environment));
   SIDECAR_ASSIGN_OR_RETURN(std::optional<container::MetadataEndpoint> ecs_endpoint,
                            container::DiscoverEndpoint(environment));
   container::Cardinality cardinality = container::kDefaultDogstatsdCardinality;
@@ -22,7 +24,8 @@ absl::StatusOr<Settings> LoadSettings(const config::Environment& environment) {
     }
     cardinality = *parsed;
   }
-  return Settings{std::move(agent), std::move(statsd), std::move(ecs_endpoint), cardinality};
+  return Settings{std::move(agent), std::move(statsd),       std::move(apm),
+                  std::move(logs),  std::move(ecs_endpoint), cardinality};
 }
 
 }  // namespace sidecar::app

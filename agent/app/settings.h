@@ -5,8 +5,10 @@
 #include "absl/status/statusor.h"
 #include "agent/config/agent_config.h"
 #include "agent/config/environment.h"
+#include "apm/apm_config.h"
 #include "container/metadata_client.h"
 #include "container/tagger.h"
+#include "logs/logs_config.h"
 #include "statsd/statsd_pipeline.h"
 
 namespace sidecar::app {
@@ -14,6 +16,8 @@ namespace sidecar::app {
 struct Settings {
   config::FinalizedConfig agent;
   statsd::StatsdPipelineOptions statsd;
+  apm::ApmConfig apm;
+  logs::LogsConfig logs;
   // The task metadata endpoint, or nullopt off ECS (no task tags, said once at start).
   std::optional<container::MetadataEndpoint> ecs_endpoint;
   // DD_DOGSTATSD_TAG_CARDINALITY; orchestrator by default so task_arn is on every custom metric.

@@ -24,6 +24,9 @@ AgentProcess::AgentProcess(std::vector<std::string> args,
   char path_template[] = "/tmp/sidecar-agent-test-XXXXXX";
   const int fd = mkstemp(path_template);
   output_path_ = path_template;
+  // Tests run in parallel: fixed default ports (APM 8126) stay off unless a test asks for them.
+  environment.emplace("DD_APM_RECEIVER_PORT", "0");
+  environment.emplace("DD_APM_RECEIVER_SOCKET", "");
   std::vector<std::string> env_strings;
   for (const auto& [key, value] : environment) {
     env_strings.push_back(key + "=" + value);

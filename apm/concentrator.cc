@@ -1,0 +1,616 @@
+#include "apm/concentrator.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <charconv>
+#include <tuple>
+#include <utility>
+
+#include "agent/common/strings.h"
+#include "apm/stats_sketch.h"
+
+namespace sidecar::apm {
+namespace {
+
+constexpr int64_t kBufferLen = 2;  // Bucket slots kept open (current + previous).
+
+bool MetricIs(const Span& span, const std::string& key, double value) {
+  const auto it = span.metrics().find(key);
+  return it != span.metrics().end() && it->second == value;
+}
+
+std::string_view MetaOr(const Span& span, const std::string& key) {
+  const auto it = span.meta().find(key);
+  return it == span.meta().end() ? std::string_view() : std::string_view(it->second);
+}
+
+// `_sample_rate` of the root as a weight (apm.md §6 "Weight").
+double Weight(const Span* root) {
+  if (root == nullptr) {
+    return 1;
+  }
+  const auto it = root->metrics().find("_sample_rate");
+  if (it == root->metrics().end() || !(it->second > 0 && it->second <= 1)) {
+    return 1;
+  }
+  return 1 / it->second;
+}
+
+bool IsTopLevel(const Span& span) {
+  return MetricIs(span, "_top_level", 1) || MetricIs(span, "_dd.top_level", 1);
+}
+
+bool IsEligibleSpanKind(std::string_view kind) {
+  const std::string lower = common::AsciiToLower(kind);
+  return lower == "server" || lower == "client" || lower == "producer" || lower == "consumer";
+}
+
+bool IsPartialSnapshot(const Span& span) {
+  const auto it = span.metrics().find("_dd.partial_version");
+  return it != span.metrics().end() && it->second >= 0;
+}
+
+std::optional<uint64_t> ParseUint(std::string_view text) {
+  uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || text.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// http.status_code: the metric (tracers since agent 7.39) wins over the meta string.
+uint32_t StatusCode(const Span& span) {
+  const auto it = span.metrics().find("http.status_code");
+  if (it != span.metrics().end()) {
+    const double code = it->second;
+    return code >= 0 && code <= 4294967295.0 ? static_cast<uint32_t>(code) : 0;
+  }
+  const auto parsed = ParseUint(MetaOr(span, "http.status_code"));
+  return parsed && *parsed <= 0xffffffffULL ? static_cast<uint32_t>(*parsed) : 0;
+}
+
+// gRPC status name (upper case, underscores removed) to its numeric code.
+std::string_view GrpcCodeFromName(std::string_view upper_compact) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 18> kCodes = {{
+      {"OK", "0"},
+      {"CANCELLED", "1"},
+      {"CANCELED", "1"},
+      {"UNKNOWN", "2"},
+      {"INVALIDARGUMENT", "3"},
+      {"DEADLINEEXCEEDED", "4"},
+      {"NOTFOUND", "5"},
+      {"ALREADYEXISTS", "6"},
+      {"PERMISSIONDENIED", "7"},
+      {"RESOURCEEXHAUSTED", "8"},
+      {"FAILEDPRECONDITION", "9"},
+      {"ABORTED", "10"},
+      {"OUTOFRANGE", "11"},
+      {"UNIMPLEMENTED", "12"},
+      {"INTERNAL", "13"},
+      {"UNAVAILABLE", "14"},
+      {"DATALOSS", "15"},
+      {"UNAUTHENTICATED", "16"},
+  }};
+  for (const auto& [name, code] : kCodes) {
+    if (name == upper_compact) {
+      return code;
+    }
+  }
+  return {};
+}
+
+// The gRPC status of a span as a decimal string, "" when it has none (apm.md §6 bucket key).
+std::string GrpcStatusCode(const Span& span) {
+  static const std::array<std::string, 4> keys = {"rpc.grpc.status_code", "grpc.code",
+                                                  "rpc.grpc.status.code", "grpc.status.code"};
+  for (const std::string& key : keys) {
+    std::string_view value = MetaOr(span, key);
+    if (value.empty()) {
+      continue;
+    }
+    if (const auto number = ParseUint(value); number && *number <= 0xffffffffULL) {
+      return std::to_string(*number);
+    }
+    common::ConsumePrefix(value, "StatusCode.");
+    std::string compact;
+    for (char c : value) {
+      if (c == '_') {
+        continue;
+      }
+      compact.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+    }
+    return std::string(GrpcCodeFromName(compact));
+  }
+  for (const std::string& key : keys) {
+    const auto it = span.metrics().find(key);
+    if (it != span.metrics().end() && it->second >= 0 && it->second <= 4294967295.0) {
+      return std::to_string(static_cast<uint64_t>(it->second));
+    }
+  }
+  return "";
+}
+
+// "key:value" peer tags of a span (apm.md §6): all configured keys for client / producer /
+// consumer spans; only _dd.base_service for internal spans that carry one.
+std::vector<std::string> PeerTags(const Span& span, std::string_view span_kind,
+                                  const std::vector<std::string>& keys) {
+  std::vector<std::string> tags;
+  const std::string kind = common::AsciiToLower(span_kind);
+  const std::string_view base_service = MetaOr(span, "_dd.base_service");
+  if ((kind.empty() || kind == "internal") && !base_service.empty()) {
+    tags.push_back("_dd.base_service:" + internal::QuantizePeerIpAddresses(base_service));
+    return tags;
+  }
+  if (kind != "client" && kind != "producer" && kind != "consumer") {
+    return tags;
+  }
+  for (const std::string& key : keys) {
+    const std::string_view value = MetaOr(span, key);
+    if (!value.empty()) {
+      tags.push_back(key + ":" + internal::QuantizePeerIpAddresses(value));
+    }
+  }
+  return tags;  // Sorted because `keys` is.
+}
+
+// The prefix an address may hide behind: EC2 host names ("ip-10-1-2-3...") and URLs.
+std::pair<std::string_view, std::string_view> SplitAddressPrefix(std::string_view raw) {
+  if (raw.starts_with("ip-")) {
+    return {raw.substr(0, 3), raw.substr(3)};
+  }
+  static constexpr std::array<std::string_view, 5> kSchemes = {"dnspoll", "ftp", "file", "http",
+                                                               "https"};
+  for (std::string_view scheme : kSchemes) {
+    const size_t at = raw.find(scheme);
+    if (at == std::string_view::npos) {
+      continue;
+    }
+    const std::string_view after = raw.substr(at + scheme.size());
+    for (std::string_view slashes : {std::string_view(":///"), std::string_view("://")}) {
+      // The address must follow: a URL that ends at the slashes has none.
+      if (after.starts_with(slashes) && after.size() > slashes.size()) {
+        const size_t end = at + scheme.size() + slashes.size();
+        return {raw.substr(at, end - at), raw.substr(end)};
+      }
+    }
+  }
+  return {std::string_view(), raw};
+}
+
+// Length of the IPv4 address at the start of `s` with `sep` between octets (the agent also
+// accepts '_' and '-'), allowing trailing text after the fourth octet; 0 when there is none.
+size_t IPv4Length(std::string_view s, char sep) {
+  int octets = 0;  // Separators seen.
+  int value = 0;
+  int digits = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c >= '0' && c <= '9') {
+      if (digits == 1 && value == 0) {
+        return 0;  // Leading zero.
+      }
+      value = value * 10 + (c - '0');
+      ++digits;
+      if (value > 255) {
+        return 0;
+      }
+    } else if (c == sep) {
+      if (i == 0 || i + 1 == s.size() || s[i - 1] == sep) {
+        return 0;
+      }
+      if (octets == 3) {
+        return i;
+      }
+      ++octets;
+      value = 0;
+      digits = 0;
+    } else {
+      return octets == 3 && digits > 0 ? i : 0;
+    }
+  }
+  return octets == 3 ? s.size() : 0;
+}
+
+// Length of the IP address at the start of `host`, 0 when `host` is not one.
+size_t IPLength(std::string_view host) {
+  if (host.empty() || !(std::isxdigit(static_cast<unsigned char>(host[0])) || host[0] == ':')) {
+    return 0;
+  }
+  for (char c : host) {
+    if (c == '.' || c == '_' || c == '-') {
+      return IPv4Length(host, c);
+    }
+    if (c == ':') {
+      in6_addr address{};
+      const std::string text(host);
+      return inet_pton(AF_INET6, text.c_str(), &address) == 1 ? host.size() : 0;
+    }
+    if (c == '%') {
+      return 0;
+    }
+  }
+  return 0;
+}
+
+// "host:port" / "[v6]:port" split at the last colon; nullopt when the text is not of that form
+// (for example a bare IPv6 address).
+std::optional<std::pair<std::string_view, std::string_view>> SplitHostPort(std::string_view s) {
+  const size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view host;
+  if (s.front() == '[') {
+    const size_t close = s.find(']');
+    if (close == std::string_view::npos || close + 1 != colon) {
+      return std::nullopt;
+    }
+    host = s.substr(1, close - 1);
+  } else {
+    host = s.substr(0, colon);
+    if (host.find_first_of(":[]") != std::string_view::npos) {
+      return std::nullopt;
+    }
+  }
+  const std::string_view port = s.substr(colon + 1);
+  if (port.find_first_of("[]") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return std::make_pair(host, port);
+}
+
+std::string QuantizeAddress(std::string_view raw) {
+  static constexpr std::array<std::string_view, 5> kAllowed = {
+      "127.0.0.1", "::1", "169.254.169.254", "fd00:ec2::254", "169.254.170.2"};
+  const auto [prefix, rest] = SplitAddressPrefix(raw);
+  std::string_view host = rest;
+  std::string_view port;
+  if (const auto split = SplitHostPort(rest)) {
+    host = split->first;
+    port = split->second;
+  }
+  const size_t length = IPLength(host);
+  if (length == 0) {
+    return std::string(raw);
+  }
+  const std::string_view address = host.substr(0, length);
+  for (std::string_view allowed : kAllowed) {
+    if (address == allowed) {
+      return std::string(raw);
+    }
+  }
+  std::string out(prefix);
+  out += "blocked-ip-address";
+  if (!port.empty()) {
+    out += ":";
+    out += port;  // Ports are low-cardinality and say which protocol: kept.
+  }
+  out += host.substr(length);
+  return out;
+}
+
+std::string JoinTags(const std::vector<std::string>& tags) {
+  std::string joined;
+  for (const std::string& tag : tags) {
+    joined.append(tag);
+    joined.push_back('\0');
+  }
+  return joined;
+}
+
+}  // namespace
+
+namespace internal {
+
+std::string QuantizePeerIpAddresses(std::string_view value) {
+  std::vector<std::string> seen;
+  std::string out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = value.find(',', start);
+    const std::string_view entry = value.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string quantized = QuantizeAddress(entry);
+    if (std::find(seen.begin(), seen.end(), quantized) == seen.end()) {
+      if (!seen.empty()) {
+        out += ",";
+      }
+      out += quantized;
+      seen.push_back(std::move(quantized));
+    }
+    if (comma == std::string_view::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace internal
+
+const std::vector<std::string>& DefaultPeerTagKeys() {
+  static const std::vector<std::string> keys = {
+      "_dd.base_service",
+      "amqp.destination",
+      "amqp.exchange",
+      "amqp.queue",
+      "aws.queue.name",
+      "bucketname",
+      "cassandra.cluster",
+      "db.cassandra.contact.points",
+      "db.couchbase.seed.nodes",
+      "db.hostname",
+      "db.instance",
+      "db.name",
+      "db.system",
+      "hazelcast.instance",
+      "messaging.kafka.bootstrap.servers",
+      "mongodb.db",
+      "msmq.queue.path",
+      "net.peer.name",
+      "network.destination.name",
+      "peer.hostname",
+      "peer.service",
+      "queuename",
+      "rpc.service",
+      "rulename",
+      "server.address",
+      "statemachinename",
+      "streamname",
+      "tablename",
+      "topicname",
+  };
+  return keys;
+}
+
+namespace {
+
+struct PayloadKey {
+  std::string env, hostname, version, container_id, git_commit_sha, image_tag, lang;
+
+  auto Tie() const {
+    return std::tie(env, hostname, version, container_id, git_commit_sha, image_tag, lang);
+  }
+  bool operator==(const PayloadKey& other) const { return Tie() == other.Tie(); }
+  bool operator<(const PayloadKey& other) const { return Tie() < other.Tie(); }
+};
+
+struct GroupKey {
+  PayloadKey payload;
+  std::string service, name, resource, type, span_kind, peer_tags, grpc_status_code, service_source;
+  uint32_t http_status_code = 0;
+  bool synthetics = false;
+  TraceRootFlag is_trace_root = TraceRootFlag::kNotSet;
+
+  auto Tie() const {
+    return std::tie(payload.env, payload.hostname, payload.version, payload.container_id,
+                    payload.git_commit_sha, payload.image_tag, payload.lang, service, name,
+                    resource, type, span_kind, peer_tags, grpc_status_code, service_source,
+                    http_status_code, synthetics, is_trace_root);
+  }
+  bool operator==(const GroupKey& other) const { return Tie() == other.Tie(); }
+  bool operator<(const GroupKey& other) const { return Tie() < other.Tie(); }
+
+  template <typename H>
+  friend H AbslHashValue(H h, const GroupKey& key) {
+    return H::combine(std::move(h), key.Tie());
+  }
+};
+
+struct GroupStats {
+  // Weighted sums stay floating point until export, as in the agent.
+  double hits = 0;
+  double top_level_hits = 0;
+  double errors = 0;
+  double duration = 0;
+  StatsSketch ok;
+  StatsSketch error;
+  std::vector<std::string> peer_tags;
+};
+
+}  // namespace
+
+struct Concentrator::Bucket {
+  absl::flat_hash_map<GroupKey, GroupStats> groups;
+};
+
+Concentrator::Concentrator(ConcentratorConfig config, const common::Clock& clock)
+    : config_(std::move(config)),
+      clock_(clock),
+      bucket_ns_(std::max<int64_t>(1, config_.bucket_size.count())),
+      rng_(std::random_device{}()) {
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.SystemNow().time_since_epoch())
+          .count();
+  // At start only the current bucket accepts old spans, so a restart cannot reopen a bucket
+  // that was already sent.
+  oldest_ts_ = now - now % bucket_ns_;
+  peer_tag_keys_ = config_.peer_tag_keys.empty() ? DefaultPeerTagKeys() : config_.peer_tag_keys;
+  std::sort(peer_tag_keys_.begin(), peer_tag_keys_.end());
+  peer_tag_keys_.erase(std::unique(peer_tag_keys_.begin(), peer_tag_keys_.end()),
+                       peer_tag_keys_.end());
+}
+
+Concentrator::~Concentrator() = default;
+
+void Concentrator::Add(const StatsInput& input) {
+  if (input.chunk == nullptr) {
+    return;
+  }
+  const TraceChunk& chunk = *input.chunk;
+  const Span* root = input.root_index < static_cast<size_t>(chunk.spans_size())
+                         ? &chunk.spans(static_cast<int>(input.root_index))
+                         : nullptr;
+  const double weight = Weight(root);
+  for (const Span& span : chunk.spans()) {
+    AddSpan(span, input, weight);
+  }
+}
+
+void Concentrator::AddSpan(const Span& span, const StatsInput& input, double weight) {
+  const bool top_level = IsTopLevel(span);
+  const std::string_view span_kind = MetaOr(span, "span.kind");
+  const bool eligible_kind = config_.compute_stats_by_span_kind && IsEligibleSpanKind(span_kind);
+  if (!(top_level || MetricIs(span, "_dd.measured", 1) || eligible_kind)) {
+    return;
+  }
+  if (IsPartialSnapshot(span)) {
+    return;  // A long-running span's snapshot; the finished span counts later.
+  }
+  int64_t end = 0;
+  if (__builtin_add_overflow(span.start(), span.duration(), &end)) {
+    end = span.start();
+  }
+  int64_t bucket_start = end - end % bucket_ns_;
+  if (end < 0 && end % bucket_ns_ != 0) {
+    bucket_start -= bucket_ns_;
+  }
+  bucket_start = std::max(bucket_start, oldest_ts_);
+
+  GroupKey key;
+  key.payload.env = input.env.empty() ? config_.agent_env : std::string(input.env);
+  key.payload.hostname =
+      input.hostname.empty() ? config_.agent_hostname : std::string(input.hostname);
+  key.payload.version = std::string(input.version);
+  if (config_.include_container_id) {
+    key.payload.container_id = std::string(input.container_id);
+  }
+  key.payload.git_commit_sha = std::string(input.git_commit_sha);
+  key.payload.image_tag = std::string(input.image_tag);
+  key.payload.lang = std::string(input.lang);
+  key.service = span.service();
+  key.name = span.name();
+  key.resource = span.resource();
+  key.type = span.type();
+  key.span_kind = std::string(span_kind);
+  key.http_status_code = StatusCode(span);
+  key.synthetics = input.chunk->origin().starts_with("synthetics");
+  key.is_trace_root = span.parentid() == 0 ? TraceRootFlag::kTrue : TraceRootFlag::kFalse;
+  std::vector<std::string> peer_tags = PeerTags(span, span_kind, peer_tag_keys_);
+  key.peer_tags = JoinTags(peer_tags);
+  key.grpc_status_code = GrpcStatusCode(span);
+  key.service_source = std::string(MetaOr(span, "_dd.svc_src"));
+
+  std::unique_ptr<Bucket>& bucket = buckets_[bucket_start];
+  if (bucket == nullptr) {
+    bucket = std::make_unique<Bucket>();
+  }
+  auto it = bucket->groups.find(key);
+  if (it == bucket->groups.end()) {
+    if (bucket->groups.size() >= config_.max_groups_per_bucket) {
+      ++counters_.spans_dropped;
+      return;
+    }
+    it = bucket->groups.emplace(std::move(key), GroupStats{}).first;
+    it->second.peer_tags = std::move(peer_tags);
+  }
+  GroupStats& stats = it->second;
+  stats.hits += weight;
+  if (top_level) {
+    stats.top_level_hits += weight;
+  }
+  // The sketches are unweighted, as in the agent: they describe the latency shape.
+  const double sketch_value = TruncateDurationForSketch(span.duration());
+  if (span.error() != 0) {
+    stats.errors += weight;
+    stats.error.Add(sketch_value);
+  } else {
+    stats.ok.Add(sketch_value);
+  }
+  stats.duration += static_cast<double>(span.duration()) * weight;
+  ++counters_.spans_counted;
+}
+
+std::optional<StatsPayload> Concentrator::Flush(bool force) {
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_.SystemNow().time_since_epoch())
+          .count();
+  // Stochastic rounding keeps weighted counts unbiased across flushes.
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  auto round = [&](double value) -> uint64_t {
+    if (!(value > 0)) {
+      return 0;
+    }
+    if (value >= 18446744073709549568.0) {
+      return UINT64_MAX;
+    }
+    auto whole = static_cast<uint64_t>(value);
+    if (uniform(rng_) < value - static_cast<double>(whole)) {
+      ++whole;
+    }
+    return whole;
+  };
+
+  std::map<PayloadKey, std::vector<ClientStatsBucket>> by_payload;
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    const int64_t start = it->first;
+    if (!force && start > now - kBufferLen * bucket_ns_) {
+      ++it;
+      continue;
+    }
+    // Deterministic group order within the bucket.
+    std::vector<std::pair<const GroupKey*, const GroupStats*>> groups;
+    groups.reserve(it->second->groups.size());
+    for (const auto& [key, stats] : it->second->groups) {
+      groups.emplace_back(&key, &stats);
+    }
+    std::sort(groups.begin(), groups.end(),
+              [](const auto& a, const auto& b) { return *a.first < *b.first; });
+    for (const auto& [key, stats] : groups) {
+      std::vector<ClientStatsBucket>& out_buckets = by_payload[key->payload];
+      if (out_buckets.empty() || out_buckets.back().start != static_cast<uint64_t>(start)) {
+        ClientStatsBucket& bucket = out_buckets.emplace_back();
+        bucket.start = static_cast<uint64_t>(start);
+        bucket.duration = static_cast<uint64_t>(bucket_ns_);
+      }
+      ClientGroupedStats& group = out_buckets.back().stats.emplace_back();
+      group.service = key->service;
+      group.name = key->name;
+      group.resource = key->resource;
+      group.http_status_code = key->http_status_code;
+      group.type = key->type;
+      group.hits = round(stats->hits);
+      group.errors = round(stats->errors);
+      group.duration = round(stats->duration);
+      group.top_level_hits = round(stats->top_level_hits);
+      group.ok_summary = stats->ok.Serialize();
+      group.error_summary = stats->error.Serialize();
+      group.synthetics = key->synthetics;
+      group.span_kind = key->span_kind;
+      group.peer_tags = stats->peer_tags;
+      group.is_trace_root = key->is_trace_root;
+      group.grpc_status_code = key->grpc_status_code;
+      group.service_source = key->service_source;
+    }
+    it = buckets_.erase(it);
+  }
+  // Spans ending before the open window now count in its oldest bucket, never in a sent one.
+  const int64_t new_oldest = now - now % bucket_ns_ - (kBufferLen - 1) * bucket_ns_;
+  oldest_ts_ = std::max(oldest_ts_, new_oldest);
+
+  if (by_payload.empty()) {
+    return std::nullopt;
+  }
+  StatsPayload payload;
+  payload.agent_hostname = config_.agent_hostname;
+  payload.agent_env = config_.agent_env;
+  payload.agent_version = config_.agent_version;
+  for (auto& [key, buckets] : by_payload) {
+    ClientStatsPayload& client = payload.stats.emplace_back();
+    client.env = key.env;
+    client.hostname = key.hostname;
+    client.version = key.version;
+    client.container_id = key.container_id;
+    client.git_commit_sha = key.git_commit_sha;
+    client.image_tag = key.image_tag;
+    client.lang = key.lang;
+    client.stats = std::move(buckets);
+  }
+  return payload;
+}
+
+}  // namespace sidecar::apm

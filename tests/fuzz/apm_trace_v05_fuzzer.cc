@@ -1,0 +1,80 @@
+// Fuzz target for the v0.5 (string table) and v0.7 (TracerPayload) trace decoders
+// (apm/trace_decoder.h). Besides "no crash", it checks cheap invariants: errors are only
+// InvalidArgument or OutOfRange; accepted payloads hold only valid UTF-8 in their text fields, and
+// v0.5 chunks sit at kPriorityNone; decoding is deterministic; a tighter element limit never
+// accepts what the default limit rejects.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "apm/trace_decoder.h"
+#include "google/protobuf/util/message_differencer.h"
+
+namespace sidecar::apm {
+namespace {
+
+void Require(bool condition) {
+  if (!condition) {
+    std::abort();
+  }
+}
+
+void RequireUtf8(const std::string& text) {
+  std::string repaired;
+  internal::AssignRepairedUtf8(text, repaired);
+  Require(repaired == text);
+}
+
+void CheckPayload(const TracerPayload& payload, bool v05) {
+  RequireUtf8(payload.containerid());
+  RequireUtf8(payload.env());
+  for (const TraceChunk& chunk : payload.chunks()) {
+    Require(!v05 || chunk.priority() == kPriorityNone);
+    RequireUtf8(chunk.origin());
+    for (const Span& span : chunk.spans()) {
+      RequireUtf8(span.service());
+      RequireUtf8(span.name());
+      RequireUtf8(span.resource());
+      RequireUtf8(span.type());
+      for (const auto& [key, value] : span.meta()) {
+        RequireUtf8(key);
+        RequireUtf8(value);
+      }
+      for (const auto& [key, value] : span.metrics()) {
+        RequireUtf8(key);
+      }
+    }
+  }
+}
+
+void Check(TraceApiVersion version, BodyEncoding encoding, std::string_view body) {
+  TracerPayload first;
+  const absl::Status status = DecodeTraces(version, encoding, body, first);
+  Require(status.ok() || absl::IsInvalidArgument(status) || absl::IsOutOfRange(status));
+  TracerPayload second;
+  const absl::Status again = DecodeTraces(version, encoding, body, second);
+  Require(again == status);
+  if (!status.ok()) {
+    TracerPayload tight;
+    Require(!DecodeTraces(version, encoding, body, tight, DecodeLimits{.max_container_elements = 2})
+                 .ok());
+    return;
+  }
+  CheckPayload(first, version == TraceApiVersion::kV05);
+  Require(google::protobuf::util::MessageDifferencer::Equals(first, second));
+}
+
+}  // namespace
+}  // namespace sidecar::apm
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using sidecar::apm::BodyEncoding;
+  using sidecar::apm::TraceApiVersion;
+  const std::string_view body(reinterpret_cast<const char*>(data), size);
+  // The encoding is ignored for these versions: pass a JSON one to prove it.
+  sidecar::apm::Check(TraceApiVersion::kV05, BodyEncoding::kJson, body);
+  sidecar::apm::Check(TraceApiVersion::kV07, BodyEncoding::kMsgpack, body);
+  return 0;
+}
