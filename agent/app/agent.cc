@@ -373,8 +373,11 @@ void Agent::OnTaskDocument(const std::string& task_json) {
                           {"image", container.image}});
   }
   summary["containers"] = containers;
+  // Logs carry container tags at high cardinality, as the Agent's container log sources; "" asks
+  // for the task's tags (records from no known container).
   logs_mapping_.Publish(logs::BuildMappingSnapshot(*task, [&store](std::string_view docker_id) {
-    auto tags = store->ContainerTags(docker_id, container::Cardinality::kHigh);
+    auto tags = docker_id.empty() ? store->TaskTags(container::Cardinality::kHigh)
+                                  : store->ContainerTags(docker_id, container::Cardinality::kHigh);
     return tags ? *tags : std::vector<std::string>{};
   }));
   tag_snapshot_.Publish(std::move(store));
