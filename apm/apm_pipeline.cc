@@ -197,6 +197,11 @@ void ApmPipeline::ConsumeTraces(TracerPayload payload, TracerInfo info,
     if (kept.has_value()) {
       writer_->Add(std::move(*kept));
     }
+    if (stopped_) {
+      // Decoded while the final flush ran (shutdown joins the compute pool after it): send now.
+      writer_->Flush();
+      FlushStats(/*force=*/true);
+    }
   });
 }
 

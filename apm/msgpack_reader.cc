@@ -197,7 +197,7 @@ absl::Status MsgpackReader::ReadNil() {
   if (TryReadNil()) {
     return absl::OkStatus();
   }
-  MsgpackType type;
+  MsgpackType type = MsgpackType::kNil;
   SIDECAR_RETURN_IF_ERROR(PeekType(type));
   return TypeError(type, "nil");
 }
@@ -275,7 +275,7 @@ absl::Status MsgpackReader::ReadStringOrBinary(std::string_view& value) {
   if (peeked != MsgpackType::kStr && peeked != MsgpackType::kBin) {
     return TypeError(peeked, "str");
   }
-  MsgpackType type;
+  MsgpackType type = MsgpackType::kNil;
   uint64_t length = 0;
   uint8_t lead = 0;
   SIDECAR_RETURN_IF_ERROR(ReadHeader(type, length, lead));
@@ -305,7 +305,7 @@ absl::Status MsgpackReader::ReadArrayHeader(uint32_t& count, HeaderCheck check) 
   if (peeked != MsgpackType::kArray) {
     return TypeError(peeked, "array");
   }
-  MsgpackType type;
+  MsgpackType type = MsgpackType::kNil;
   uint64_t length = 0;
   uint8_t lead = 0;
   SIDECAR_RETURN_IF_ERROR(ReadHeader(type, length, lead));
@@ -322,7 +322,7 @@ absl::Status MsgpackReader::ReadMapHeader(uint32_t& count) {
   if (peeked != MsgpackType::kMap) {
     return TypeError(peeked, "map");
   }
-  MsgpackType type;
+  MsgpackType type = MsgpackType::kNil;
   uint64_t length = 0;
   uint8_t lead = 0;
   SIDECAR_RETURN_IF_ERROR(ReadHeader(type, length, lead));
@@ -344,7 +344,7 @@ absl::Status MsgpackReader::Skip() {
       --depth;
     }
     --pending[depth];
-    MsgpackType type;
+    MsgpackType type = MsgpackType::kNil;
     uint64_t length = 0;
     uint8_t lead = 0;
     SIDECAR_RETURN_IF_ERROR(ReadHeader(type, length, lead));

@@ -96,7 +96,7 @@ class MsgpackReader {
   absl::Status ReadNil();
   absl::Status ReadBool(bool& value);
   absl::Status ReadInt(MsgpackInt& value);
-  // float32 or float64 only; integers are the caller's choice (see trace_decoder.cc).
+  // float32 or float64 only; integers are the caller's choice (see msgpack_field_readers.cc).
   absl::Status ReadFloat(double& value);
   // str or bin: the decoders accept either wherever a string is expected (apm.md §2.1).
   absl::Status ReadStringOrBinary(std::string_view& value);

@@ -1,9 +1,10 @@
-# Obfuscation (apm.md §5): SQL tokenizer, Redis, memcached, HTTP URL, credit cards, per-span
-# dispatch. Pure code over the span model; no I/O.
+# Obfuscation (apm.md §5): SQL tokenizer, Redis, memcached, HTTP URL, credit cards, JSON (MongoDB,
+# Elasticsearch, OpenSearch), per-span dispatch. Pure code over the span model; no I/O.
 sidecar_library(sidecar_apm_obfuscator
   SRCS
     credit_cards.cc
     http_obfuscator.cc
+    json_obfuscator.cc
     obfuscator.cc
     redis_obfuscator.cc
     sql_obfuscator.cc

@@ -19,7 +19,7 @@
 //      - memcached: `memcached.command` emptied, or cut to its first line with keep_command (O7);
 //      - web, http: `http.url` userinfo/query/digits (O8);
 //      - mongodb: `mongodb.query`; elasticsearch, opensearch: `elasticsearch.body` and
-//        `opensearch.body` (JSON values, ObfuscateJson).
+//        `opensearch.body` (JSON values, ObfuscateJson in json_obfuscator.h).
 //
 // Thread-safety: ObfuscateSpan may run on several threads at once (the SQL result cache locks).
 #pragma once
@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "apm/json_obfuscator.h"
 #include "apm/sql_obfuscator.h"
 #include "apm/trace_types.h"
 
@@ -85,11 +86,6 @@ struct ObfuscationConfig {  // defaults = the Agent's defaults (§5)
   // resources of client-computed stats (those carry no db.type).
   bool sql_dialect_from_db_type = false;
 };
-
-// Replaces every JSON scalar by `"?"`, except inside the value of a key in keep_keys; whitespace
-// between tokens is dropped except after a top-level value. Several top-level values may follow
-// each other. Invalid JSON is obfuscated up to the error, then `...` is appended.
-std::string ObfuscateJson(std::string_view json, const absl::flat_hash_set<std::string>& keep_keys);
 
 class Obfuscator {
  public:

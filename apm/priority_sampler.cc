@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "agent/common/json_writer.h"
 #include "fmt/format.h"
 
 namespace sidecar::apm {
@@ -20,22 +21,6 @@ const std::string& RuleRateKey() {
 const std::string& DeprecatedRateKey() {
   static const std::string key = "_sampling_priority_rate_v1";
   return key;
-}
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  out.push_back('"');
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (byte < 0x20) {
-      out += fmt::format("\\u{:04x}", byte);
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
 }
 
 std::string ServiceKey(std::string_view service, std::string_view env) {
@@ -59,7 +44,7 @@ std::string RenderRatesBody(const std::map<std::string, double>& rates) {
       body.push_back(',');
     }
     first = false;
-    AppendJsonString(body, key);
+    common::AppendJsonString(body, key);
     body.push_back(':');
     // Shortest round-trip form, as Go's encoder writes it (0.1, 1, 0.144).
     body += fmt::format("{}", std::clamp(rate, 0.0, 1.0));

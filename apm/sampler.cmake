@@ -4,5 +4,5 @@ sidecar_library(sidecar_apm_sampler
     ${CMAKE_CURRENT_LIST_DIR}/score_sampler.cc
     ${CMAKE_CURRENT_LIST_DIR}/priority_sampler.cc
     ${CMAKE_CURRENT_LIST_DIR}/trace_sampler.cc
-  DEPS sidecar_proto sidecar_common absl::flat_hash_map absl::core_headers fmt::fmt
+  DEPS sidecar_proto sidecar_common sidecar_json absl::flat_hash_map absl::core_headers fmt::fmt
 )

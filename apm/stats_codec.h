@@ -5,7 +5,10 @@
 // The decoder reads untrusted bytes: it never throws, checks every declared length against the
 // bytes left before using it, caps what one payload may create (limits below) and nesting depth,
 // accepts any msgpack integer width, nil for any scalar (as its zero value), str or bin for
-// strings and sketches, and skips keys it does not know.
+// strings and sketches, and skips keys it does not know. The bounds checks are MsgpackReader's
+// (apm/msgpack_reader.h, shared with the trace decoders): container headers above 25 M elements
+// and unknown values nested kSkipDepthLimit (64) deep are refused. Every error, truncation
+// included, is InvalidArgument with a "stats payload: " prefix.
 #pragma once
 
 #include <cstddef>

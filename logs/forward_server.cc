@@ -1,6 +1,5 @@
 #include "logs/forward_server.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <deque>
@@ -8,20 +7,17 @@
 #include <utility>
 #include <vector>
 
+#include "agent/common/status_macros.h"
 #include "fmt/format.h"
+#include "logs/stream_listener.h"
 #include "spdlog/spdlog.h"
 
 namespace sidecar::logs {
 namespace {
 
 namespace asio = boost::asio;
-using Tcp = asio::ip::tcp;
-using Local = asio::local::stream_protocol;
-// TCP and Unix connections behave the same once accepted.
-using Socket = asio::generic::stream_protocol::socket;
+using Socket = StreamListener::Socket;
 
-// After an accept error (EMFILE, ...) wait before accepting again so the listener does not spin.
-constexpr std::chrono::milliseconds kAcceptRetry{100};
 constexpr const char* kPrefix = "datadog.logs.forward.";
 
 const common::SystemClock kSystemClock;
@@ -51,9 +47,8 @@ struct ForwardServer::State : std::enable_shared_from_this<ForwardServer::State>
         partial_overflows(registry.GetCounter(fmt::format("{}partial_overflows", kPrefix))),
         partial_stale(registry.GetCounter(fmt::format("{}partial_stale_flushes", kPrefix))) {}
 
-  template <typename Acceptor>
-  void Accept(Acceptor& acceptor);
-  void Adopt(Socket socket);
+  absl::Status Listen();
+  void Adopt(Socket socket, StreamListener::Slot slot);
   void Remove(Connection* connection);
   void Close();
 
@@ -72,8 +67,7 @@ struct ForwardServer::State : std::enable_shared_from_this<ForwardServer::State>
   ForwardServerOptions options;
   const common::Clock& clock;
   LogSink& sink;
-  std::optional<Tcp::acceptor> tcp;
-  std::optional<Local::acceptor> local;
+  std::shared_ptr<StreamListener> listener;
   std::unordered_set<std::shared_ptr<Connection>> connections;
   bool closed = false;
 
@@ -98,9 +92,10 @@ struct ForwardServer::State::Connection
     std::optional<std::string> ack;
   };
 
-  Connection(std::shared_ptr<State> state_in, Socket socket_in)
+  Connection(std::shared_ptr<State> state_in, Socket socket_in, StreamListener::Slot slot_in)
       : state(std::move(state_in)),
         socket(std::move(socket_in)),
+        slot(std::move(slot_in)),
         retry_timer(socket.get_executor()),
         stale_timer(socket.get_executor()),
         decoder(state->options.limits),
@@ -288,10 +283,12 @@ struct ForwardServer::State::Connection
     socket.close(ignored);
     retry_timer.cancel();
     stale_timer.cancel();
+    slot.Release();
   }
 
   std::shared_ptr<State> state;
   Socket socket;
+  StreamListener::Slot slot;
   asio::steady_timer retry_timer;
   asio::steady_timer stale_timer;
   ForwardDecoder decoder;
@@ -309,41 +306,29 @@ struct ForwardServer::State::Connection
   bool closed = false;
 };
 
-template <typename Acceptor>
-void ForwardServer::State::Accept(Acceptor& acceptor) {
-  acceptor.async_accept(
-      [self = shared_from_this(), &acceptor](const boost::system::error_code& ec,
-                                             typename Acceptor::protocol_type::socket socket) {
-        if (self->closed) {
-          return;
-        }
-        if (ec) {
-          if (ec == asio::error::operation_aborted) {
-            return;
-          }
-          spdlog::warn("Cannot accept a Fluent Forward connection: {}.", ec.message());
-          auto timer = std::make_shared<asio::steady_timer>(self->executor, kAcceptRetry);
-          timer->async_wait([self, timer, &acceptor](const boost::system::error_code& timer_ec) {
-            if (!timer_ec && !self->closed) {
-              self->Accept(acceptor);
-            }
-          });
-          return;
-        }
-        self->Adopt(Socket(std::move(socket)));
-        self->Accept(acceptor);
-      });
+absl::Status ForwardServer::State::Listen() {
+  StreamListenerOptions listen;
+  listen.tcp_port = options.tcp_port;
+  listen.tcp_address = options.tcp_address;
+  listen.unix_path = options.unix_path;
+  listen.max_connections = options.max_connections;
+  listen.name = "Fluent Forward";
+  listen.listen_what = "Fluent Forward";
+  listen.tcp_setting = "DD_LOGS_FORWARD_PORT";
+  listen.unix_setting = "DD_LOGS_FORWARD_SOCKET";
+  listener = std::make_shared<StreamListener>(executor, std::move(listen), connections_total,
+                                              connections_rejected);
+  // Weak: the listener's handler must not keep the state (and its connections) alive.
+  return listener->Listen([weak = weak_from_this()](Socket socket, StreamListener::Slot slot) {
+    if (auto self = weak.lock()) {
+      self->Adopt(std::move(socket), std::move(slot));
+    }
+  });
 }
 
-void ForwardServer::State::Adopt(Socket socket) {
-  if (connections.size() >= options.max_connections) {
-    connections_rejected.Add();
-    boost::system::error_code ignored;
-    socket.close(ignored);
-    return;
-  }
-  connections_total.Add();
-  auto connection = std::make_shared<Connection>(shared_from_this(), std::move(socket));
+void ForwardServer::State::Adopt(Socket socket, StreamListener::Slot slot) {
+  auto connection =
+      std::make_shared<Connection>(shared_from_this(), std::move(socket), std::move(slot));
   connections.insert(connection);
   connection->Read();
 }
@@ -363,12 +348,8 @@ void ForwardServer::State::Close() {
     return;
   }
   closed = true;
-  boost::system::error_code ignored;
-  if (tcp.has_value()) {
-    tcp->close(ignored);
-  }
-  if (local.has_value()) {
-    local->close(ignored);
+  if (listener != nullptr) {
+    listener->Close();
   }
   // Breaks the state <-> connection cycle so nothing outlives the server.
   std::unordered_set<std::shared_ptr<Connection>> open;
@@ -389,68 +370,9 @@ ForwardServer::~ForwardServer() { Close(); }
 
 absl::Status ForwardServer::Start() {
   auto state = std::make_shared<State>(executor_, options_, sink_, registry_);
-  boost::system::error_code ec;
-  if (options_.tcp_port.has_value()) {
-    const auto address = asio::ip::make_address(options_.tcp_address, ec);
-    if (ec) {
-      return absl::InvalidArgumentError(fmt::format("Invalid Fluent Forward listen address {}: {}",
-                                                    options_.tcp_address, ec.message()));
-    }
-    Tcp::acceptor& acceptor = state->tcp.emplace(executor_);
-    const Tcp::endpoint endpoint(address, *options_.tcp_port);
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) {
-      acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    }
-    if (!ec) {
-      acceptor.bind(endpoint, ec);
-    }
-    if (!ec) {
-      acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    }
-    if (ec) {
-      return absl::UnavailableError(
-          fmt::format("Cannot listen for Fluent Forward on {}:{} (DD_LOGS_FORWARD_PORT): {}",
-                      options_.tcp_address, *options_.tcp_port, ec.message()));
-    }
-    bound_tcp_port_ = acceptor.local_endpoint(ec).port();
-  }
-  if (!options_.unix_path.empty()) {
-    const std::string& path = options_.unix_path;
-    struct stat existing {};
-    if (::lstat(path.c_str(), &existing) == 0) {
-      if (!S_ISSOCK(existing.st_mode)) {
-        return absl::FailedPreconditionError(fmt::format(
-            "DD_LOGS_FORWARD_SOCKET={} exists and is not a socket; refusing to replace it.", path));
-      }
-      ::unlink(path.c_str());  // A stale socket from a previous run (B4.3 item 1).
-    }
-    Local::acceptor& acceptor = state->local.emplace(executor_);
-    acceptor.open(Local(), ec);
-    if (!ec) {
-      acceptor.bind(Local::endpoint(path), ec);
-    }
-    if (!ec) {
-      acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    }
-    if (ec) {
-      return absl::UnavailableError(
-          fmt::format("Cannot listen for Fluent Forward on the Unix socket {} "
-                      "(DD_LOGS_FORWARD_SOCKET): {}",
-                      path, ec.message()));
-    }
-    // The Docker daemon writes to it as root from outside the task's user namespace.
-    ::chmod(path.c_str(), 0666);
-  }
+  SIDECAR_RETURN_IF_ERROR(state->Listen());
+  bound_tcp_port_ = state->listener->tcp_port();
   state_ = std::move(state);
-  asio::post(executor_, [state = state_] {
-    if (state->tcp.has_value()) {
-      state->Accept(*state->tcp);
-    }
-    if (state->local.has_value()) {
-      state->Accept(*state->local);
-    }
-  });
   return absl::OkStatus();
 }
 

@@ -5,16 +5,16 @@
 #include <utility>
 #include <vector>
 
+#include "agent/common/status_macros.h"
 #include "fmt/format.h"
-#include "spdlog/spdlog.h"
+#include "logs/stream_listener.h"
 
 namespace sidecar::logs {
 namespace {
 
 namespace asio = boost::asio;
-using Tcp = asio::ip::tcp;
+using Socket = StreamListener::Socket;
 
-constexpr std::chrono::milliseconds kAcceptRetry{100};
 constexpr const char* kPrefix = "datadog.logs.tcp.";
 
 const common::SystemClock kSystemClock;
@@ -30,14 +30,14 @@ struct LineServer::State : std::enable_shared_from_this<LineServer::State> {
         options(options_in),
         clock(options.clock != nullptr ? *options.clock : kSystemClock),
         sink(sink_in),
-        acceptor(executor),
         connections_total(registry.GetCounter(fmt::format("{}connections", kPrefix))),
         connections_rejected(registry.GetCounter(fmt::format("{}connections_rejected", kPrefix))),
         records_received(registry.GetCounter(fmt::format("{}records_received", kPrefix))),
         lines_cut(registry.GetCounter(fmt::format("{}lines_cut", kPrefix))),
         backpressure_pauses(registry.GetCounter(fmt::format("{}backpressure_pauses", kPrefix))) {}
 
-  void Accept();
+  absl::Status Listen();
+  void Adopt(Socket socket, StreamListener::Slot slot);
   void Remove(Connection* connection);
   void Close();
 
@@ -45,7 +45,7 @@ struct LineServer::State : std::enable_shared_from_this<LineServer::State> {
   LineServerOptions options;
   const common::Clock& clock;
   LogSink& sink;
-  Tcp::acceptor acceptor;
+  std::shared_ptr<StreamListener> listener;
   std::unordered_set<std::shared_ptr<Connection>> connections;
   bool closed = false;
 
@@ -57,9 +57,10 @@ struct LineServer::State : std::enable_shared_from_this<LineServer::State> {
 };
 
 struct LineServer::State::Connection : std::enable_shared_from_this<LineServer::State::Connection> {
-  Connection(std::shared_ptr<State> state_in, Tcp::socket socket_in)
+  Connection(std::shared_ptr<State> state_in, Socket socket_in, StreamListener::Slot slot_in)
       : state(std::move(state_in)),
         socket(std::move(socket_in)),
+        slot(std::move(slot_in)),
         retry_timer(socket.get_executor()),
         framer(state->options.max_line_bytes),
         buffer(std::max<size_t>(1, state->options.read_buffer_bytes)) {}
@@ -150,10 +151,12 @@ struct LineServer::State::Connection : std::enable_shared_from_this<LineServer::
     boost::system::error_code ignored;
     socket.close(ignored);
     retry_timer.cancel();
+    slot.Release();
   }
 
   std::shared_ptr<State> state;
-  Tcp::socket socket;
+  Socket socket;
+  StreamListener::Slot slot;
   asio::steady_timer retry_timer;
   LineFramer framer;
   std::vector<char> buffer;
@@ -162,37 +165,29 @@ struct LineServer::State::Connection : std::enable_shared_from_this<LineServer::
   bool closed = false;
 };
 
-void LineServer::State::Accept() {
-  acceptor.async_accept(
-      [self = shared_from_this()](const boost::system::error_code& ec, Tcp::socket socket) {
-        if (self->closed) {
-          return;
-        }
-        if (ec) {
-          if (ec == asio::error::operation_aborted) {
-            return;
-          }
-          spdlog::warn("Cannot accept a TCP log connection: {}.", ec.message());
-          auto timer = std::make_shared<asio::steady_timer>(self->executor, kAcceptRetry);
-          timer->async_wait([self, timer](const boost::system::error_code& timer_ec) {
-            if (!timer_ec && !self->closed) {
-              self->Accept();
-            }
-          });
-          return;
-        }
-        if (self->connections.size() >= self->options.max_connections) {
-          self->connections_rejected.Add();
-          boost::system::error_code ignored;
-          socket.close(ignored);
-        } else {
-          self->connections_total.Add();
-          auto connection = std::make_shared<Connection>(self, std::move(socket));
-          self->connections.insert(connection);
-          connection->Read();
-        }
-        self->Accept();
-      });
+absl::Status LineServer::State::Listen() {
+  StreamListenerOptions listen;
+  listen.tcp_port = options.tcp_port;
+  listen.tcp_address = options.tcp_address;
+  listen.max_connections = options.max_connections;
+  listen.name = "TCP log";
+  listen.listen_what = "TCP log lines";
+  listen.tcp_setting = "DD_LOGS_TCP_PORT";
+  listener = std::make_shared<StreamListener>(executor, std::move(listen), connections_total,
+                                              connections_rejected);
+  // Weak: the listener's handler must not keep the state (and its connections) alive.
+  return listener->Listen([weak = weak_from_this()](Socket socket, StreamListener::Slot slot) {
+    if (auto self = weak.lock()) {
+      self->Adopt(std::move(socket), std::move(slot));
+    }
+  });
+}
+
+void LineServer::State::Adopt(Socket socket, StreamListener::Slot slot) {
+  auto connection =
+      std::make_shared<Connection>(shared_from_this(), std::move(socket), std::move(slot));
+  connections.insert(connection);
+  connection->Read();
 }
 
 void LineServer::State::Remove(Connection* connection) {
@@ -210,8 +205,9 @@ void LineServer::State::Close() {
     return;
   }
   closed = true;
-  boost::system::error_code ignored;
-  acceptor.close(ignored);
+  if (listener != nullptr) {
+    listener->Close();
+  }
   std::unordered_set<std::shared_ptr<Connection>> open;
   open.swap(connections);
   for (const auto& connection : open) {
@@ -233,31 +229,9 @@ absl::Status LineServer::Start() {
     return absl::OkStatus();
   }
   auto state = std::make_shared<State>(executor_, options_, sink_, registry_);
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(options_.tcp_address, ec);
-  if (ec) {
-    return absl::InvalidArgumentError(
-        fmt::format("Invalid TCP log listen address {}: {}", options_.tcp_address, ec.message()));
-  }
-  const Tcp::endpoint endpoint(address, *options_.tcp_port);
-  state->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) {
-    state->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  }
-  if (!ec) {
-    state->acceptor.bind(endpoint, ec);
-  }
-  if (!ec) {
-    state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  }
-  if (ec) {
-    return absl::UnavailableError(
-        fmt::format("Cannot listen for TCP log lines on {}:{} (DD_LOGS_TCP_PORT): {}",
-                    options_.tcp_address, *options_.tcp_port, ec.message()));
-  }
-  bound_tcp_port_ = state->acceptor.local_endpoint(ec).port();
+  SIDECAR_RETURN_IF_ERROR(state->Listen());
+  bound_tcp_port_ = state->listener->tcp_port();
   state_ = std::move(state);
-  asio::post(executor_, [state = state_] { state->Accept(); });
   return absl::OkStatus();
 }
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <string_view>
 
+#include "agent/common/json_writer.h"
 #include "logs/processing_rules.h"
 
 namespace sidecar::logs {
@@ -17,16 +18,20 @@ bool IsReserved(std::string_view key) {
   return std::find(kReservedKeys.begin(), kReservedKeys.end(), key) != kReservedKeys.end();
 }
 
-// JSON text of `value`, invalid UTF-8 replaced rather than thrown on.
+// JSON text of a non-string attribute value, invalid UTF-8 replaced rather than thrown on.
 std::string Dump(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void AppendField(std::string& out, std::string_view key, const nlohmann::json& value) {
-  out.append(",\"");
-  out.append(key);
-  out.append("\":");
-  out.append(Dump(value));
+void AppendKey(std::string& out, std::string_view key) {
+  out.push_back(',');
+  common::AppendJsonString(out, key);
+  out.push_back(':');
+}
+
+void AppendStringField(std::string& out, std::string_view key, std::string_view value) {
+  AppendKey(out, key);
+  common::AppendJsonString(out, value);
 }
 
 // Where to cut `text` at or before `limit` without splitting a UTF-8 sequence. A cut that would
@@ -48,29 +53,32 @@ std::string EncodePiece(const LogRecord& record, std::string_view message, bool 
   out.reserve(message.size() + record.ddtags.size() + 256);
   out.push_back('{');
   out.append("\"message\":");
-  out.append(Dump(nlohmann::json(message)));
-  AppendField(out, "status", record.status);
-  AppendField(out, "timestamp", record.timestamp_ns / 1'000'000);
-  AppendField(out, "hostname", record.hostname);
-  AppendField(out, "service", record.service);
-  AppendField(out, "ddsource", record.ddsource);
+  common::AppendJsonString(out, message);
+  AppendStringField(out, "status", record.status);
+  AppendKey(out, "timestamp");
+  common::AppendJsonInt(out, record.timestamp_ns / 1'000'000);
+  AppendStringField(out, "hostname", record.hostname);
+  AppendStringField(out, "service", record.service);
+  AppendStringField(out, "ddsource", record.ddsource);
   if (truncated && tag_truncated) {
     std::string tags = record.ddtags;
     if (!tags.empty()) {
       tags.push_back(',');
     }
     tags.append(kTruncatedTag);
-    AppendField(out, "ddtags", tags);
+    AppendStringField(out, "ddtags", tags);
   } else {
-    AppendField(out, "ddtags", record.ddtags);
+    AppendStringField(out, "ddtags", record.ddtags);
   }
   if (record.attributes.is_object()) {
     for (const auto& [key, value] : record.attributes.items()) {
       if (!IsReserved(key)) {
-        out.push_back(',');
-        out.append(Dump(key));
-        out.push_back(':');
-        out.append(Dump(value));
+        AppendKey(out, key);
+        if (value.is_string()) {
+          common::AppendJsonString(out, value.get_ref<const std::string&>());
+        } else {
+          out.append(Dump(value));
+        }
       }
     }
   }

@@ -108,6 +108,7 @@ void LogsPipeline::StopReceivers() {
 }
 
 void LogsPipeline::FinalFlush() {
+  accepting_.store(false);
   std::promise<void> done;
   asio::post(strand_, [this, &done] {
     stopped_ = true;
@@ -131,6 +132,9 @@ bool LogsPipeline::TryAccept(std::vector<LogRecord>& records) {
   // One batch is always admitted when nothing is pending, so a record larger than the budget
   // cannot wedge a connection forever.
   const size_t pending = pending_bytes_.load();
+  if (!accepting_.load()) {
+    return false;  // stopped: the receivers are closing and keep (or drop, counted) their records
+  }
   if ((pending > 0 && pending + bytes > options_.max_pending_bytes) ||
       (congested_ && congested_())) {
     refused_.Add();

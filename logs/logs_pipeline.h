@@ -77,6 +77,7 @@ class LogsPipeline final : public LogSink {
   boost::asio::steady_timer timer_;
   bool stopped_ = false;  // strand only
   std::atomic<size_t> pending_bytes_{0};
+  std::atomic<bool> accepting_{true};
 
   ProcessingRules rules_;
   std::optional<MultiLineAggregator> multi_line_;

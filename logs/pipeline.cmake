@@ -7,6 +7,6 @@ sidecar_library(sidecar_logs
     record_mapper.cc
     log_encoder.cc
     log_batcher.cc
-  DEPS sidecar_common sidecar_config sidecar_forwarder nlohmann_json::nlohmann_json fmt::fmt)
+  DEPS sidecar_common sidecar_json sidecar_config sidecar_forwarder nlohmann_json::nlohmann_json fmt::fmt)
 # RE2 stays private: the headers only forward-declare re2::RE2.
 target_link_libraries(sidecar_logs PRIVATE PkgConfig::RE2)

@@ -1,10 +1,13 @@
 #include "statsd/check_run_encoder.h"
 
-#include "statsd/json_writer.h"
+#include "agent/common/json_writer.h"
 
 namespace sidecar::statsd {
 
 namespace internal {
+
+using common::AppendJsonInt;
+using common::AppendJsonString;
 
 void AppendCheckRunJson(const ServiceCheckRecord& check, std::string& out) {
   out.append("{\"check\":");

@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "statsd/json_writer.h"
+#include "agent/common/json_writer.h"
 
 namespace sidecar::statsd {
 namespace {
@@ -46,7 +46,7 @@ void AppendOptionalField(std::string& out, std::string_view name, std::string_vi
   out.append(",\"");
   out.append(name);
   out.append("\":");
-  internal::AppendJsonString(out, value);
+  common::AppendJsonString(out, value);
 }
 
 struct SourceTypeGroup {
@@ -59,7 +59,7 @@ std::string EnvelopeHeader() { return R"({"apiKey":"","events":{)"; }
 
 std::string EnvelopeFooter(std::string_view internal_hostname) {
   std::string footer = R"(},"internalHostname":)";
-  internal::AppendJsonString(footer, internal_hostname);
+  common::AppendJsonString(footer, internal_hostname);
   footer.push_back('}');
   return footer;
 }
@@ -67,7 +67,7 @@ std::string EnvelopeFooter(std::string_view internal_hostname) {
 // `"<source type>":[`, the opening of one group.
 std::string GroupOpening(std::string_view source_type) {
   std::string opening;
-  internal::AppendJsonString(opening, source_type);
+  common::AppendJsonString(opening, source_type);
   opening.append(":[");
   return opening;
 }
@@ -92,6 +92,9 @@ void Merge(EncodeResult& into, EncodeResult from) {
 }  // namespace
 
 namespace internal {
+
+using common::AppendJsonInt;
+using common::AppendJsonString;
 
 void AppendEventJson(const EventRecord& event, std::string& out) {
   out.append("{\"msg_title\":");

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <optional>
 
-#include "statsd/json_writer.h"
+#include "agent/common/json_writer.h"
 
 namespace sidecar::statsd {
 namespace {
@@ -29,6 +29,9 @@ std::string_view TypeName(SeriesType type) {
 }  // namespace
 
 namespace internal {
+
+using common::AppendJsonInt;
+using common::AppendJsonString;
 
 void AppendJsonFloat(std::string& out, double value) {
   const double magnitude = std::fabs(value);

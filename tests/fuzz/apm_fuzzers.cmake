@@ -8,3 +8,9 @@ sidecar_fuzzer(apm_trace_v05
   SRCS apm_trace_v05_fuzzer.cc
   DEPS sidecar_apm_decoder
   CORPUS corpus/apm_trace_v05)
+
+# /v0.6/stats ClientStatsPayload decoder (apm/stats_codec.h).
+sidecar_fuzzer(apm_client_stats
+  SRCS apm_client_stats_fuzzer.cc
+  DEPS sidecar_apm_stats
+  CORPUS corpus/apm_client_stats)

@@ -1,10 +1,10 @@
-#include "statsd/json_writer.h"
+#include "agent/common/json_writer.h"
 
 #include <array>
 #include <charconv>
 #include <cstddef>
 
-namespace sidecar::statsd::internal {
+namespace sidecar::common {
 namespace {
 
 constexpr std::string_view kHexDigits = "0123456789abcdef";
@@ -112,4 +112,4 @@ void AppendJsonInt(std::string& out, int64_t value) {
   out.append(digits.data(), result.ptr);
 }
 
-}  // namespace sidecar::statsd::internal
+}  // namespace sidecar::common

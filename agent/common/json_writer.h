@@ -1,7 +1,8 @@
-// File: statsd/json_writer.h
+// File: agent/common/json_writer.h
 //
-// The few JSON pieces the check_run and /intake/ encoders write by hand (field order matters to
-// match the Agent, and this is much cheaper than building a DOM).
+// The few JSON pieces encoders write by hand (DogStatsD check_run and /intake/, the logs intake
+// array, the rate_by_service response): field order matters to match the Agent, and this is much
+// cheaper than building a DOM.
 //
 //   std::string out;
 //   AppendJsonString(out, "say \"hi\"\n");   // "say \"hi\"\n" with quotes, escaped
@@ -16,11 +17,11 @@
 #include <string>
 #include <string_view>
 
-namespace sidecar::statsd::internal {
+namespace sidecar::common {
 
 // Appends `text` as a quoted, escaped JSON string.
 void AppendJsonString(std::string& out, std::string_view text);
 
 void AppendJsonInt(std::string& out, int64_t value);
 
-}  // namespace sidecar::statsd::internal
+}  // namespace sidecar::common
