@@ -187,15 +187,13 @@ ContainerIdentity ApmPipeline::ResolveContainer(std::string_view raw_container_i
   return identity;
 }
 
-void ApmPipeline::ConsumeTraces(TracerPayload payload, TracerInfo info,
-                                std::function<void()> done) {
+void ApmPipeline::ConsumeTraces(ArenaPayload payload, TracerInfo info, std::function<void()> done) {
   asio::post(strand_, [this, payload = std::move(payload), info = std::move(info),
                        done = std::move(done)]() mutable {
     // The slot is freed once the payload left the queue, as the Agent's unbuffered channel does.
     done();
-    std::optional<TracerPayload> kept = processor_->Process(std::move(payload), info);
-    if (kept.has_value()) {
-      writer_->Add(std::move(*kept));
+    if (processor_->Process(*payload, info)) {
+      writer_->Add(*payload);
     }
     if (stopped_) {
       // Decoded while the final flush ran (shutdown joins the compute pool after it): send now.

@@ -51,7 +51,7 @@ class ApmPipeline final : public TraceConsumer {
   void FinalFlush();
 
   // TraceConsumer
-  void ConsumeTraces(TracerPayload payload, TracerInfo info, std::function<void()> done) override;
+  void ConsumeTraces(ArenaPayload payload, TracerInfo info, std::function<void()> done) override;
   absl::Status ConsumeClientStats(std::string_view body, const TracerInfo& info) override;
   std::shared_ptr<const RatesBody> Rates() const override;
 

@@ -121,12 +121,14 @@ absl::StatusOr<SqlObfuscationResult> Obfuscator::ObfuscateSqlCached(
 }
 
 bool Obfuscator::IsCheckedForCards(const std::string& key) const {
-  return !IsCreditCardExemptKey(key) && !keep_values_.contains(key);
+  return !IsCreditCardExemptKey(key) && (keep_values_.empty() || !keep_values_.contains(key));
 }
 
 void Obfuscator::ObfuscateCreditCards(Span& span) const {
   for (auto& [key, value] : *span.mutable_meta()) {
-    if (IsCheckedForCards(key) && IsCardNumber(value, config_.credit_cards_luhn)) {
+    // The value test first: it rejects almost every value at its first bytes, while the key test
+    // compares against the whole exemption list.
+    if (IsCardNumber(value, config_.credit_cards_luhn) && IsCheckedForCards(key)) {
       value = "?";
     }
   }

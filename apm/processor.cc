@@ -72,7 +72,7 @@ void Processor::CountDrop(std::string_view reason, const TraceChunk& chunk) {
       .Add(static_cast<uint64_t>(chunk.spans_size()));
 }
 
-std::optional<TracerPayload> Processor::Process(TracerPayload payload, const TracerInfo& info) {
+bool Processor::Process(TracerPayload& payload, const TracerInfo& info) {
   // Header-derived identity; a v0.7 payload's own fields win (§2.4).
   if (payload.languagename().empty()) payload.set_languagename(info.lang);
   if (payload.languageversion().empty()) payload.set_languageversion(info.lang_version);
@@ -163,11 +163,8 @@ std::optional<TracerPayload> Processor::Process(TracerPayload payload, const Tra
     ++kept;
   }
   ReportNormalizerCounters();
-  if (kept == 0) {
-    return std::nullopt;
-  }
   chunks->DeleteSubrange(kept, chunks->size() - kept);
-  return payload;
+  return kept > 0;
 }
 
 // The normalizer counts into a plain array (it runs per span); the registry sees the deltas once

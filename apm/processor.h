@@ -42,8 +42,8 @@ class Processor {
       telemetry::Registry& registry);
   ~Processor();
 
-  // Returns the payload holding only the chunks to upload, or nullopt when nothing is left.
-  std::optional<TracerPayload> Process(TracerPayload payload, const TracerInfo& info);
+  // Leaves in `payload` only the chunks to upload; false when nothing is left.
+  bool Process(TracerPayload& payload, const TracerInfo& info);
   // DD_APM_IGNORE_RESOURCES, also applied to client-computed stats groups.
   bool IgnoresResource(std::string_view resource) const;
 

@@ -314,11 +314,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                                      self->route_.version == TraceApiVersion::kV07)
                                         ? BodyEncoding::kMsgpack
                                         : EncodingForContentType(self->Header("Content-Type"));
-      TracerPayload payload;
+      ArenaPayload payload;
       DecodeLimits limits;
       limits.max_spans = std::max<uint64_t>(kMinSpanBudget, request.body().size() / kBytesPerSpan);
       const absl::Status decoded =
-          DecodeTraces(self->route_.version, encoding, request.body(), payload, limits);
+          DecodeTraces(self->route_.version, encoding, request.body(), *payload, limits);
       const size_t body_size = request.body().size();
       std::string().swap(request.body());  // free the body before the payload is processed
       if (!decoded.ok()) {
@@ -337,12 +337,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         return;
       }
       int64_t spans = 0;
-      for (const TraceChunk& chunk : payload.chunks()) {
+      for (const TraceChunk& chunk : payload->chunks()) {
         spans += chunk.spans_size();
       }
       ReceiverCounters& counters = self->receiver_->counters();
       counters.payload_accepted.Add();
-      counters.traces_received.Add(static_cast<uint64_t>(payload.chunks_size()));
+      counters.traces_received.Add(static_cast<uint64_t>(payload->chunks_size()));
       counters.spans_received.Add(static_cast<uint64_t>(spans));
       counters.traces_bytes.Add(body_size);
       std::shared_ptr<Receiver::Impl> receiver = self->receiver_;

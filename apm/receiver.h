@@ -31,8 +31,7 @@ class TraceConsumer {
   virtual ~TraceConsumer() = default;
   // Any thread. `done` must be called exactly once when the payload has left the processing queue;
   // it frees the decoder slot.
-  virtual void ConsumeTraces(TracerPayload payload, TracerInfo info,
-                             std::function<void()> done) = 0;
+  virtual void ConsumeTraces(ArenaPayload payload, TracerInfo info, std::function<void()> done) = 0;
   // Compute thread. A decode error becomes a 400.
   virtual absl::Status ConsumeClientStats(std::string_view body, const TracerInfo& info) = 0;
   // Any thread.

@@ -3,7 +3,10 @@
 // place, and the writer serializes them into an AgentPayload without another copy of the model.
 #pragma once
 
+#include <google/protobuf/arena.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "proto/span.pb.h"
@@ -21,6 +24,23 @@ inline constexpr int32_t kPriorityUserDrop = -1;
 inline constexpr int32_t kPriorityAutoDrop = 0;
 inline constexpr int32_t kPriorityAutoKeep = 1;
 inline constexpr int32_t kPriorityUserKeep = 2;
+
+// One request's decoded payload on its own arena: decoding, normalization and obfuscation then
+// allocate by bumping a pointer instead of a malloc per string and map node, and the whole request
+// is freed at once after the writer serialized it (malloc/free were ~30 % of the APM CPU).
+class ArenaPayload {
+ public:
+  ArenaPayload();
+  ArenaPayload(ArenaPayload&&) noexcept = default;
+  ArenaPayload& operator=(ArenaPayload&&) noexcept = default;
+
+  TracerPayload& operator*() const { return *payload_; }
+  TracerPayload* operator->() const { return payload_; }
+
+ private:
+  std::unique_ptr<google::protobuf::Arena> arena_;
+  TracerPayload* payload_ = nullptr;  // owned by arena_
+};
 
 // What a trace request says about its sender, from the headers of apm.md §1.3.
 struct TracerInfo {

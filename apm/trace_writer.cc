@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "google/protobuf/io/coded_stream.h"
 #include "proto/trace_agent_payload.pb.h"
 #include "spdlog/spdlog.h"
 
@@ -33,23 +34,36 @@ TraceWriter::TraceWriter(TraceWriterOptions options, Submit submit, telemetry::R
       traces_(registry.GetCounter("datadog.trace_agent.trace_writer.traces")),
       errors_(registry.GetCounter("datadog.trace_agent.trace_writer.errors")) {}
 
-void TraceWriter::Add(TracerPayload payload) {
+void TraceWriter::Add(const TracerPayload& payload) {
   const size_t size = payload.ByteSizeLong();
-  if (!buffer_.empty() && buffered_bytes_ + size > options_.flush_bytes) {
+  if (!encoded_.empty() && buffered_bytes_ + size > options_.flush_bytes) {
     Flush();
   }
   if (!payload.languagename().empty()) {
     languages_.insert(payload.languagename());
   }
+  // Field 5 (tracerPayloads), length-delimited, then the message with the sizes just cached.
+  constexpr uint32_t kTracerPayloadsTag = (5 << 3) | 2;
+  uint8_t header[1 + 10];
+  uint8_t* end =
+      google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(kTracerPayloadsTag, header);
+  end = google::protobuf::io::CodedOutputStream::WriteVarint64ToArray(size, end);
+  encoded_.append(reinterpret_cast<const char*>(header), static_cast<size_t>(end - header));
+  const size_t offset = encoded_.size();
+  encoded_.resize(offset + size);
+  payload.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(encoded_.data() + offset));
   buffered_bytes_ += size;
-  buffer_.push_back(std::move(payload));
+  for (const TraceChunk& chunk : payload.chunks()) {
+    buffered_spans_ += static_cast<uint64_t>(chunk.spans_size());
+  }
+  buffered_chunks_ += static_cast<uint64_t>(payload.chunks_size());
   if (buffered_bytes_ >= options_.flush_bytes) {
     Flush();
   }
 }
 
 void TraceWriter::Flush() {
-  if (buffer_.empty()) {
+  if (encoded_.empty()) {
     return;
   }
   datadog::trace::AgentPayload agent_payload;
@@ -59,20 +73,16 @@ void TraceWriter::Flush() {
   agent_payload.set_targettps(options_.target_tps);
   agent_payload.set_errortps(options_.error_tps);
   agent_payload.set_raresamplerenabled(options_.rare_sampler_enabled);
-  uint64_t spans = 0;
-  uint64_t chunks = 0;
-  for (TracerPayload& tracer_payload : buffer_) {
-    for (const TraceChunk& chunk : tracer_payload.chunks()) {
-      spans += static_cast<uint64_t>(chunk.spans_size());
-    }
-    chunks += static_cast<uint64_t>(tracer_payload.chunks_size());
-    agent_payload.add_tracerpayloads()->Swap(&tracer_payload);
-  }
-  buffer_.clear();
-  buffered_bytes_ = 0;
-
+  const uint64_t spans = buffered_spans_;
+  const uint64_t chunks = buffered_chunks_;
   std::string serialized;
   agent_payload.SerializeToString(&serialized);
+  serialized.append(encoded_);
+  encoded_.clear();
+  buffered_bytes_ = 0;
+  buffered_spans_ = 0;
+  buffered_chunks_ = 0;
+
   absl::StatusOr<std::string> compressed =
       forwarder::Compress(options_.compression, serialized, options_.zstd_level);
   if (!compressed.ok()) {

@@ -1,13 +1,16 @@
 // TraceWriter: buffers processed TracerPayloads and turns them into AgentPayload requests for
 // `/api/v0.2/traces` (apm.md §7): flushed every 5 s by the pipeline's timer, or at once when the
 // buffer would pass 3.2 MB, compressed with the agent's compressor (zstd by default).
+//
+// Each payload is serialized when it is added, as an AgentPayload `tracerPayloads` field, so the
+// buffer holds bytes rather than live messages (their request arena is freed right after) and a
+// flush only prepends the agent fields: protobuf parsers accept fields in any order.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
-#include <vector>
 
 #include "agent/forwarder/compression.h"
 #include "agent/forwarder/payload.h"
@@ -34,7 +37,7 @@ class TraceWriter {
   using Submit = std::function<void(forwarder::Payload)>;
   TraceWriter(TraceWriterOptions options, Submit submit, telemetry::Registry& registry);
 
-  void Add(TracerPayload payload);
+  void Add(const TracerPayload& payload);
   // Sends whatever is buffered (the 5 s tick and shutdown).
   void Flush();
 
@@ -43,8 +46,10 @@ class TraceWriter {
  private:
   TraceWriterOptions options_;
   Submit submit_;
-  std::vector<TracerPayload> buffer_;
+  std::string encoded_;  // serialized AgentPayload.tracerPayloads fields
   size_t buffered_bytes_ = 0;
+  uint64_t buffered_spans_ = 0;
+  uint64_t buffered_chunks_ = 0;
   std::set<std::string> languages_;
   telemetry::Counter& payloads_;
   telemetry::Counter& bytes_;

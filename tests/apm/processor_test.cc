@@ -82,8 +82,8 @@ TEST_F(ProcessorTest, N19_PayloadAttributesComeFromTheRootSpan) {
   info.lang = "nodejs";
   info.tracer_version = "5.1.0";
   info.container_id = "short-id";
-  auto kept = processor_->Process(payload, info);
-  ASSERT_TRUE(kept.has_value());
+  ASSERT_TRUE(processor_->Process(payload, info));
+  const TracerPayload* kept = &payload;
   EXPECT_EQ(kept->hostname(), "h1");
   EXPECT_EQ(kept->env(), "prod");
   EXPECT_EQ(kept->appversion(), "1.2");
@@ -103,8 +103,8 @@ TEST_F(ProcessorTest, InvalidChunksAreDroppedAndCountedByReason) {
   *payload.add_chunks() = foreign;
   payload.add_chunks();  // empty
   *payload.add_chunks() = ChunkWithPriority(10, 1);
-  auto kept = processor_->Process(payload, TracerInfo{});
-  ASSERT_TRUE(kept.has_value());
+  ASSERT_TRUE(processor_->Process(payload, TracerInfo{}));
+  const TracerPayload* kept = &payload;
   ASSERT_EQ(kept->chunks_size(), 1);
   EXPECT_EQ(kept->chunks(0).spans(0).traceid(), 10u);
   EXPECT_EQ(registry_.ValueOf("datadog.trace_agent.processor.traces_dropped",
@@ -124,8 +124,8 @@ TEST_F(ProcessorTest, S1_PriorityDecidesWhatIsUploaded) {
   *payload.add_chunks() = ChunkWithPriority(2, 1);
   *payload.add_chunks() = ChunkWithPriority(3, 2);
   *payload.add_chunks() = ChunkWithPriority(4, -1);
-  auto kept = processor_->Process(payload, TracerInfo{});
-  ASSERT_TRUE(kept.has_value());
+  ASSERT_TRUE(processor_->Process(payload, TracerInfo{}));
+  const TracerPayload* kept = &payload;
   ASSERT_EQ(kept->chunks_size(), 2);
   EXPECT_EQ(kept->chunks(0).spans(0).traceid(), 2u);
   EXPECT_EQ(kept->chunks(1).spans(0).traceid(), 3u);
@@ -135,7 +135,8 @@ TEST_F(ProcessorTest, S1_PriorityDecidesWhatIsUploaded) {
 TEST_F(ProcessorTest, StatsAreComputedBeforeSamplingUnlessTheClientDidThem) {
   TracerPayload payload;
   *payload.add_chunks() = ChunkWithPriority(1, 0);  // dropped by sampling, still counted in stats
-  processor_->Process(payload, TracerInfo{});
+  TracerPayload copy = payload;
+  processor_->Process(copy, TracerInfo{});
   auto stats = concentrator_->Flush(/*force=*/true);
   ASSERT_TRUE(stats.has_value());
   ASSERT_FALSE(stats->stats.empty());
@@ -152,8 +153,8 @@ TEST_F(ProcessorTest, SqlResourcesAreObfuscatedBeforeUpload) {
   chunk.mutable_spans(1)->set_type("sql");
   chunk.mutable_spans(1)->set_resource("SELECT * FROM users WHERE id = 42");
   *payload.add_chunks() = chunk;
-  auto kept = processor_->Process(payload, TracerInfo{});
-  ASSERT_TRUE(kept.has_value());
+  ASSERT_TRUE(processor_->Process(payload, TracerInfo{}));
+  const TracerPayload* kept = &payload;
   EXPECT_EQ(kept->chunks(0).spans(1).resource(), "SELECT * FROM users WHERE id = ?");
 }
 
@@ -165,7 +166,7 @@ TEST_F(ProcessorTest, IgnoredResourcesDropTheChunk) {
   TraceChunk chunk = ChunkWithPriority(5, 1);
   chunk.mutable_spans(0)->set_resource("GET /health");
   *payload.add_chunks() = chunk;
-  EXPECT_FALSE(processor_->Process(payload, TracerInfo{}).has_value());
+  EXPECT_FALSE(processor_->Process(payload, TracerInfo{}));
   EXPECT_EQ(registry_.ValueOf("datadog.trace_agent.processor.traces_dropped",
                               {{"reason", "ignored_resource"}}),
             1);

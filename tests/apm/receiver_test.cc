@@ -23,9 +23,9 @@ using testing::SendHttp;
 
 class RecordingConsumer : public TraceConsumer {
  public:
-  void ConsumeTraces(TracerPayload payload, TracerInfo info, std::function<void()> done) override {
+  void ConsumeTraces(ArenaPayload payload, TracerInfo info, std::function<void()> done) override {
     std::lock_guard lock(mutex_);
-    payloads_.push_back(std::move(payload));
+    payloads_.push_back(*payload);
     infos_.push_back(std::move(info));
     if (hold_slots_) {
       held_.push_back(std::move(done));

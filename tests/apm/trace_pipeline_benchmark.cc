@@ -482,13 +482,12 @@ void ProcessBenchmark(benchmark::State& state, Body kind, bool sql_cache) {
     state.PauseTiming();
     TracerPayload copy = input->decoded;
     state.ResumeTiming();
-    std::optional<TracerPayload> kept = stages.processor()->Process(std::move(copy), info);
-    if (kept.has_value()) {
-      for (const TraceChunk& chunk : kept->chunks()) {
+    if (stages.processor()->Process(copy, info)) {
+      for (const TraceChunk& chunk : copy.chunks()) {
         kept_spans += chunk.spans_size();
       }
     }
-    benchmark::DoNotOptimize(kept);
+    benchmark::DoNotOptimize(copy);
   }
   ReportSpans(state, *input);
   state.counters["kept"] = benchmark::Counter(
@@ -515,19 +514,15 @@ void BM_WriteAgentPayload(benchmark::State& state) {
     state.SkipWithError("Processor::Create failed");
     return;
   }
-  std::optional<TracerPayload> processed =
-      stages.processor()->Process(input->decoded, Stages::NodeInfo());
-  if (!processed.has_value()) {
+  TracerPayload processed = input->decoded;
+  if (!stages.processor()->Process(processed, Stages::NodeInfo())) {
     state.SkipWithError("the processor dropped the whole payload");
     return;
   }
   uint64_t compressed_bytes = 0;
   TraceWriter writer = MakeWriter(stages.registry(), compressed_bytes);
   for (auto _ : state) {
-    state.PauseTiming();
-    TracerPayload copy = *processed;
-    state.ResumeTiming();
-    writer.Add(std::move(copy));
+    writer.Add(processed);
   }
   writer.Flush();
   ReportSpans(state, *input);
@@ -549,16 +544,16 @@ void BM_EndToEnd(benchmark::State& state, Body kind) {
   uint64_t compressed_bytes = 0;
   TraceWriter writer = MakeWriter(stages.registry(), compressed_bytes);
   for (auto _ : state) {
-    TracerPayload payload;
+    // As the receiver: one arena per request, freed once the writer serialized the payload.
+    ArenaPayload payload;
     const absl::Status status =
-        DecodeTraces(TraceApiVersion::kV04, BodyEncoding::kMsgpack, input->body, payload);
+        DecodeTraces(TraceApiVersion::kV04, BodyEncoding::kMsgpack, input->body, *payload);
     if (!status.ok()) {
       state.SkipWithError(std::string(status.message()).c_str());
       break;
     }
-    std::optional<TracerPayload> kept = stages.processor()->Process(std::move(payload), info);
-    if (kept.has_value()) {
-      writer.Add(std::move(*kept));
+    if (stages.processor()->Process(*payload, info)) {
+      writer.Add(*payload);
     }
   }
   writer.Flush();
