@@ -69,7 +69,8 @@ uint32_t StatusCode(const Span& span) {
     const double code = it->second;
     return code >= 0 && code <= 4294967295.0 ? static_cast<uint32_t>(code) : 0;
   }
-  const auto parsed = ParseUint(MetaOr(span, "http.status_code"));
+  static const std::string kHttpStatusCodeKey = "http.status_code";
+  const auto parsed = ParseUint(MetaOr(span, kHttpStatusCodeKey));
   return parsed && *parsed <= 0xffffffffULL ? static_cast<uint32_t>(*parsed) : 0;
 }
 
@@ -140,7 +141,8 @@ std::vector<std::string> PeerTags(const Span& span, std::string_view span_kind,
                                   const std::vector<std::string>& keys) {
   std::vector<std::string> tags;
   const std::string kind = common::AsciiToLower(span_kind);
-  const std::string_view base_service = MetaOr(span, "_dd.base_service");
+  static const std::string kBaseServiceKey = "_dd.base_service";  // too long for SSO
+  const std::string_view base_service = MetaOr(span, kBaseServiceKey);
   if ((kind.empty() || kind == "internal") && !base_service.empty()) {
     tags.push_back("_dd.base_service:" + internal::QuantizePeerIpAddresses(base_service));
     return tags;
@@ -394,10 +396,78 @@ struct GroupKey {
   }
   bool operator==(const GroupKey& other) const { return Tie() == other.Tie(); }
   bool operator<(const GroupKey& other) const { return Tie() < other.Tie(); }
+};
 
-  template <typename H>
-  friend H AbslHashValue(H h, const GroupKey& key) {
-    return H::combine(std::move(h), key.Tie());
+// A group key over the span's own strings: the lookup for every eligible span copies nothing;
+// only a new group owns its key.
+struct GroupKeyView {
+  std::string_view env, hostname, version, container_id, git_commit_sha, image_tag, lang, service,
+      name, resource, type, span_kind, peer_tags, grpc_status_code, service_source;
+  uint32_t http_status_code = 0;
+  bool synthetics = false;
+  TraceRootFlag is_trace_root = TraceRootFlag::kNotSet;
+
+  static GroupKeyView Of(const GroupKey& key) {
+    return GroupKeyView{key.payload.env,
+                        key.payload.hostname,
+                        key.payload.version,
+                        key.payload.container_id,
+                        key.payload.git_commit_sha,
+                        key.payload.image_tag,
+                        key.payload.lang,
+                        key.service,
+                        key.name,
+                        key.resource,
+                        key.type,
+                        key.span_kind,
+                        key.peer_tags,
+                        key.grpc_status_code,
+                        key.service_source,
+                        key.http_status_code,
+                        key.synthetics,
+                        key.is_trace_root};
+  }
+  GroupKey Owned() const {
+    GroupKey key;
+    key.payload =
+        PayloadKey{std::string(env),          std::string(hostname),       std::string(version),
+                   std::string(container_id), std::string(git_commit_sha), std::string(image_tag),
+                   std::string(lang)};
+    key.service = service;
+    key.name = name;
+    key.resource = resource;
+    key.type = type;
+    key.span_kind = span_kind;
+    key.peer_tags = peer_tags;
+    key.grpc_status_code = grpc_status_code;
+    key.service_source = service_source;
+    key.http_status_code = http_status_code;
+    key.synthetics = synthetics;
+    key.is_trace_root = is_trace_root;
+    return key;
+  }
+  auto Values() const {
+    return std::make_tuple(env, hostname, version, container_id, git_commit_sha, image_tag, lang,
+                           service, name, resource, type, span_kind, peer_tags, grpc_status_code,
+                           service_source, http_status_code, synthetics, is_trace_root);
+  }
+};
+
+struct GroupKeyHash {
+  using is_transparent = void;
+  size_t operator()(const GroupKeyView& key) const {
+    return absl::Hash<decltype(key.Values())>{}(key.Values());
+  }
+  size_t operator()(const GroupKey& key) const { return (*this)(GroupKeyView::Of(key)); }
+};
+
+struct GroupKeyEq {
+  using is_transparent = void;
+  static GroupKeyView View(const GroupKeyView& key) { return key; }
+  static GroupKeyView View(const GroupKey& key) { return GroupKeyView::Of(key); }
+  template <typename A, typename B>
+  bool operator()(const A& a, const B& b) const {
+    return View(a).Values() == View(b).Values();
   }
 };
 
@@ -415,7 +485,7 @@ struct GroupStats {
 }  // namespace
 
 struct Concentrator::Bucket {
-  absl::flat_hash_map<GroupKey, GroupStats> groups;
+  absl::flat_hash_map<GroupKey, GroupStats, GroupKeyHash, GroupKeyEq> groups;
 };
 
 Concentrator::Concentrator(ConcentratorConfig config, const common::Clock& clock)
@@ -453,7 +523,9 @@ void Concentrator::Add(const StatsInput& input) {
 
 void Concentrator::AddSpan(const Span& span, const StatsInput& input, double weight) {
   const bool top_level = IsTopLevel(span);
-  const std::string_view span_kind = MetaOr(span, "span.kind");
+  static const std::string kSpanKindKey = "span.kind";
+  static const std::string kServiceSourceKey = "_dd.svc_src";
+  const std::string_view span_kind = MetaOr(span, kSpanKindKey);
   const bool eligible_kind = config_.compute_stats_by_span_kind && IsEligibleSpanKind(span_kind);
   if (!(top_level || MetricIs(span, "_dd.measured", 1) || eligible_kind)) {
     return;
@@ -471,29 +543,30 @@ void Concentrator::AddSpan(const Span& span, const StatsInput& input, double wei
   }
   bucket_start = std::max(bucket_start, oldest_ts_);
 
-  GroupKey key;
-  key.payload.env = input.env.empty() ? config_.agent_env : std::string(input.env);
-  key.payload.hostname =
-      input.hostname.empty() ? config_.agent_hostname : std::string(input.hostname);
-  key.payload.version = std::string(input.version);
+  std::vector<std::string> peer_tags = PeerTags(span, span_kind, peer_tag_keys_);
+  const std::string joined_peer_tags = JoinTags(peer_tags);
+  const std::string grpc_status_code = GrpcStatusCode(span);
+  GroupKeyView key;
+  key.env = input.env.empty() ? std::string_view(config_.agent_env) : input.env;
+  key.hostname = input.hostname.empty() ? std::string_view(config_.agent_hostname) : input.hostname;
+  key.version = input.version;
   if (config_.include_container_id) {
-    key.payload.container_id = std::string(input.container_id);
+    key.container_id = input.container_id;
   }
-  key.payload.git_commit_sha = std::string(input.git_commit_sha);
-  key.payload.image_tag = std::string(input.image_tag);
-  key.payload.lang = std::string(input.lang);
+  key.git_commit_sha = input.git_commit_sha;
+  key.image_tag = input.image_tag;
+  key.lang = input.lang;
   key.service = span.service();
   key.name = span.name();
   key.resource = span.resource();
   key.type = span.type();
-  key.span_kind = std::string(span_kind);
+  key.span_kind = span_kind;
   key.http_status_code = StatusCode(span);
   key.synthetics = input.chunk->origin().starts_with("synthetics");
   key.is_trace_root = span.parentid() == 0 ? TraceRootFlag::kTrue : TraceRootFlag::kFalse;
-  std::vector<std::string> peer_tags = PeerTags(span, span_kind, peer_tag_keys_);
-  key.peer_tags = JoinTags(peer_tags);
-  key.grpc_status_code = GrpcStatusCode(span);
-  key.service_source = std::string(MetaOr(span, "_dd.svc_src"));
+  key.peer_tags = joined_peer_tags;
+  key.grpc_status_code = grpc_status_code;
+  key.service_source = MetaOr(span, kServiceSourceKey);
 
   std::unique_ptr<Bucket>& bucket = buckets_[bucket_start];
   if (bucket == nullptr) {
@@ -505,7 +578,7 @@ void Concentrator::AddSpan(const Span& span, const StatsInput& input, double wei
       ++counters_.spans_dropped;
       return;
     }
-    it = bucket->groups.emplace(std::move(key), GroupStats{}).first;
+    it = bucket->groups.emplace(key.Owned(), GroupStats{}).first;
     it->second.peer_tags = std::move(peer_tags);
   }
   GroupStats& stats = it->second;
