@@ -150,13 +150,28 @@ std::vector<std::string> PeerTags(const Span& span, std::string_view span_kind,
   if (kind != "client" && kind != "producer" && kind != "consumer") {
     return tags;
   }
-  for (const std::string& key : keys) {
-    const std::string_view value = MetaOr(span, key);
-    if (!value.empty()) {
-      tags.push_back(key + ":" + internal::QuantizePeerIpAddresses(value));
+  // Walk whichever side is shorter: a span has ~10 meta entries, the key list ~30, and every
+  // meta lookup hashes its key.
+  std::vector<std::pair<std::string_view, std::string_view>> found;
+  if (static_cast<size_t>(span.meta_size()) < keys.size()) {
+    for (const auto& [key, value] : span.meta()) {
+      if (!value.empty() && std::binary_search(keys.begin(), keys.end(), key)) {
+        found.emplace_back(key, value);
+      }
+    }
+    std::sort(found.begin(), found.end());
+  } else {
+    for (const std::string& key : keys) {
+      const std::string_view value = MetaOr(span, key);
+      if (!value.empty()) {
+        found.emplace_back(key, value);
+      }
     }
   }
-  return tags;  // Sorted because `keys` is.
+  for (const auto& [key, value] : found) {
+    tags.push_back(std::string(key) + ":" + internal::QuantizePeerIpAddresses(value));
+  }
+  return tags;  // Sorted by key, as `keys` is.
 }
 
 // The prefix an address may hide behind: EC2 host names ("ip-10-1-2-3...") and URLs.

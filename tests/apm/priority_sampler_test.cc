@@ -243,18 +243,22 @@ TEST_F(PrioritySamplerTest, CurrentRatesIsSafeFromAnotherThread) {
   PrioritySampler sampler(10, "none", clock_);
   std::atomic<bool> done{false};
   std::atomic<int> reads{0};
+  std::atomic<bool> empty_snapshot{false};
+  // do-while: at least one read even when the writer finishes before the thread starts.
   std::thread reader([&] {
-    while (!done.load()) {
+    do {
       const auto rates = sampler.CurrentRates();
       if (rates == nullptr || rates->body.empty()) {
+        empty_snapshot.store(true);
         return;
       }
       reads.fetch_add(1);
-    }
+    } while (!done.load());
   });
   Feed(sampler, "web", "prod", 100, seconds(20));
   done.store(true);
   reader.join();
+  EXPECT_FALSE(empty_snapshot.load());
   EXPECT_GT(reads.load(), 0);
   EXPECT_NEAR(Rates(sampler).at("service:web,env:prod").get<double>(), 0.1, 1e-9);
 }
