@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include "agent/common/absl_fmt.h"
+#include "agent/common/status_macros.h"
 #include "agent/common/version.h"
 #include "agent/forwarder/forwarder_stats.h"
 #include "container/task_metadata.h"
@@ -108,63 +109,10 @@ absl::Status Agent::Start() {
   }
 
   if (apm_enabled) {
-    apm::ApmPipelineOptions apm_options;
-    apm_options.config = apm_config;
-    apm_options.statsd_port = config_.DogstatsdPort();
-    // The trace intake takes zstd or gzip; deflate is a metrics-only encoding.
-    apm_options.compression = config_.Compressor() == config::CompressorKind::kZstd
-                                  ? forwarder::CompressionKind::kZstd
-                                  : forwarder::CompressionKind::kGzip;
-    apm_options.zstd_level = config_.ZstdLevel();
-    auto pipeline = apm::ApmPipeline::Create(
-        runtime_.Ingress(), runtime_.Compute(), std::move(apm_options), &tag_snapshot_,
-        [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); }, clock_,
-        registry_);
-    if (!pipeline.ok()) {
-      registry_.SetHealth(kApmComponent, telemetry::HealthState::kFailed,
-                          std::string(pipeline.status().message()));
-      return pipeline.status();
-    }
-    apm_ = std::move(*pipeline);
-    if (absl::Status started = apm_->Start(); !started.ok()) {
-      registry_.SetHealth(kApmComponent, telemetry::HealthState::kFailed,
-                          std::string(started.message()));
-      return started;
-    }
-    registry_.SetHealth(kApmComponent, telemetry::HealthState::kReady);
+    SIDECAR_RETURN_IF_ERROR(StartApm());
   }
-
   if (logs_config.enabled) {
-    logs::LogsPipelineOptions logs_options;
-    logs_options.config = logs_config;
-    logs_options.mapper.service = config_.Service();
-    logs_options.mapper.env = config_.Env();
-    logs_options.mapper.version = config_.Version();
-    logs_options.mapper.dd_tags = config_.StaticTags();
-    logs_options.mapper.hostname = config_.Hostname();
-    // Past half the retry queue the intake is not keeping up: stop acking FireLens (it buffers)
-    // rather than let the queue drop the oldest logs.
-    const int64_t congestion_bytes = static_cast<int64_t>(config_.RetryQueueMaxBytes() / 2);
-    telemetry::Gauge& retry_queue_bytes = registry_.GetGauge(forwarder::kRetryQueueBytes);
-    auto pipeline = logs::LogsPipeline::Create(
-        runtime_.Ingress(), runtime_.Compute(), std::move(logs_options), logs_mapping_,
-        [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); },
-        [&retry_queue_bytes, congestion_bytes] {
-          return retry_queue_bytes.Value() > congestion_bytes;
-        },
-        clock_, registry_);
-    if (!pipeline.ok()) {
-      registry_.SetHealth(kLogsComponent, telemetry::HealthState::kFailed,
-                          std::string(pipeline.status().message()));
-      return pipeline.status();
-    }
-    logs_ = std::move(*pipeline);
-    if (absl::Status started = logs_->Start(); !started.ok()) {
-      registry_.SetHealth(kLogsComponent, telemetry::HealthState::kFailed,
-                          std::string(started.message()));
-      return started;
-    }
-    registry_.SetHealth(kLogsComponent, telemetry::HealthState::kReady);
+    SIDECAR_RETURN_IF_ERROR(StartLogs());
   }
 
   signals_ = std::make_unique<boost::asio::signal_set>(runtime_.Ingress(), SIGTERM, SIGINT);
@@ -183,6 +131,68 @@ absl::Status Agent::Start() {
           .count(),
       config_.Site(), StatusPort(), config_.Endpoints().metrics.size(),
       config_.Endpoints().traces.size(), config_.Endpoints().logs.size());
+  return absl::OkStatus();
+}
+
+absl::Status Agent::StartApm() {
+  apm::ApmPipelineOptions apm_options;
+  apm_options.config = settings_.apm;
+  apm_options.statsd_port = config_.DogstatsdPort();
+  // The trace intake takes zstd or gzip; deflate is a metrics-only encoding.
+  apm_options.compression = config_.Compressor() == config::CompressorKind::kZstd
+                                ? forwarder::CompressionKind::kZstd
+                                : forwarder::CompressionKind::kGzip;
+  apm_options.zstd_level = config_.ZstdLevel();
+  auto pipeline = apm::ApmPipeline::Create(
+      runtime_.Ingress(), runtime_.Compute(), std::move(apm_options), &tag_snapshot_,
+      [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); }, clock_,
+      registry_);
+  if (!pipeline.ok()) {
+    registry_.SetHealth(kApmComponent, telemetry::HealthState::kFailed,
+                        std::string(pipeline.status().message()));
+    return pipeline.status();
+  }
+  apm_ = std::move(*pipeline);
+  if (absl::Status started = apm_->Start(); !started.ok()) {
+    registry_.SetHealth(kApmComponent, telemetry::HealthState::kFailed,
+                        std::string(started.message()));
+    return started;
+  }
+  registry_.SetHealth(kApmComponent, telemetry::HealthState::kReady);
+  return absl::OkStatus();
+}
+
+absl::Status Agent::StartLogs() {
+  logs::LogsPipelineOptions logs_options;
+  logs_options.config = settings_.logs;
+  logs_options.mapper.service = config_.Service();
+  logs_options.mapper.env = config_.Env();
+  logs_options.mapper.version = config_.Version();
+  logs_options.mapper.dd_tags = config_.StaticTags();
+  logs_options.mapper.hostname = config_.Hostname();
+  // Past half the retry queue the intake is not keeping up: stop acking FireLens (it buffers)
+  // rather than let the queue drop the oldest logs.
+  const int64_t congestion_bytes = static_cast<int64_t>(config_.RetryQueueMaxBytes() / 2);
+  telemetry::Gauge& retry_queue_bytes = registry_.GetGauge(forwarder::kRetryQueueBytes);
+  auto pipeline = logs::LogsPipeline::Create(
+      runtime_.Ingress(), runtime_.Compute(), std::move(logs_options), logs_mapping_,
+      [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); },
+      [&retry_queue_bytes, congestion_bytes] {
+        return retry_queue_bytes.Value() > congestion_bytes;
+      },
+      clock_, registry_);
+  if (!pipeline.ok()) {
+    registry_.SetHealth(kLogsComponent, telemetry::HealthState::kFailed,
+                        std::string(pipeline.status().message()));
+    return pipeline.status();
+  }
+  logs_ = std::move(*pipeline);
+  if (absl::Status started = logs_->Start(); !started.ok()) {
+    registry_.SetHealth(kLogsComponent, telemetry::HealthState::kFailed,
+                        std::string(started.message()));
+    return started;
+  }
+  registry_.SetHealth(kLogsComponent, telemetry::HealthState::kReady);
   return absl::OkStatus();
 }
 

@@ -68,6 +68,10 @@ class Agent {
   explicit Agent(Settings settings);
   nlohmann::json StatusDetails() const;
   void StartMetadataClient();
+  // The APM receiver and pipeline (trace intake).
+  absl::Status StartApm();
+  // The FireLens/TCP log receivers and pipeline (logs intake).
+  absl::Status StartLogs();
   void OnTaskDocument(const std::string& task_json);
   void OnTaskStats(const absl::StatusOr<container::TaskStatsSample>& sample);
   void SubmitEncoded(statsd::EncodeResult encoded);
