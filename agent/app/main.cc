@@ -11,6 +11,7 @@
 #include "agent/app/agent.h"
 #include "agent/app/local_client.h"
 #include "agent/app/settings.h"
+#include "agent/app/lint_command.h"
 #include "agent/app/status_table.h"
 #include "agent/common/absl_fmt.h"
 #include "agent/common/logging.h"
@@ -38,6 +39,9 @@ void PrintUsage() {
       "  health          Exit 0 if the sidecar on this task reports ready (ECS healthCheck).\n"
       "  status [--json] Show the running sidecar's counters and component health.\n"
       "  config          Print the effective configuration; API keys are masked.\n"
+      "  lint-task-def [--json] FILE\n"
+      "                  Check an ECS task definition (or a CloudFormation template) for the\n"
+      "                  mistakes that break a telemetry sidecar; exit 0/1/2 by worst finding.\n"
       "  version         Print the version.\n"
       "\n"
       "Configuration comes from the Datadog Agent's environment variables (DD_API_KEY, DD_SITE,\n"
@@ -144,6 +148,9 @@ int Main(int argc, char** argv) {
   }
   if (command == "config") {
     return RunConfig(environment);
+  }
+  if (command == "lint-task-def") {
+    return sidecar::app::RunLintTaskDef({args.begin() + 1, args.end()});
   }
   if (command == "version") {
     std::printf("sidecar-agent %s (Datadog Agent %s compatible)\n",
