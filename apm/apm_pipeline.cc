@@ -109,6 +109,8 @@ absl::StatusOr<std::unique_ptr<ApmPipeline>> ApmPipeline::Create(
   receiver.decoders = config.decoders;
   receiver.decoder_timeout = config.decoder_timeout;
   receiver.max_connections = config.max_connections;
+  receiver.max_inflight_bytes = pipeline->options_.max_inflight_bytes;
+  receiver.under_memory_pressure = pipeline->options_.under_memory_pressure;
   pipeline->receiver_ = std::make_unique<Receiver>(
       ingress, compute, std::move(receiver),
       BuildInfoDocument(config, pipeline->options_.statsd_port, PeerTagKeys(config)), *raw,

@@ -30,6 +30,9 @@ struct ApmPipelineOptions {
   uint16_t statsd_port = 8125;  // for /info
   forwarder::CompressionKind compression = forwarder::CompressionKind::kZstd;
   int zstd_level = 1;
+  // Receiver limits from the memory budget (agent/runtime/memory_budget.h).
+  uint64_t max_inflight_bytes = 64ULL * 1024 * 1024;
+  std::function<bool()> under_memory_pressure;
 };
 
 class ApmPipeline final : public TraceConsumer {

@@ -60,6 +60,7 @@ struct ReceiverCounters {
   explicit ReceiverCounters(telemetry::Registry& registry)
       : payload_accepted(registry.GetCounter("datadog.trace_agent.receiver.payload_accepted")),
         payload_refused(registry.GetCounter("datadog.trace_agent.receiver.payload_refused")),
+        memory_refusals(registry.GetCounter("memory.pressure_refusals", {{"signal", "apm"}})),
         traces_received(registry.GetCounter("datadog.trace_agent.receiver.traces_received")),
         spans_received(registry.GetCounter("datadog.trace_agent.receiver.spans_received")),
         traces_bytes(registry.GetCounter("datadog.trace_agent.receiver.traces_bytes")),
@@ -84,6 +85,7 @@ struct ReceiverCounters {
 
   telemetry::Counter& payload_accepted;
   telemetry::Counter& payload_refused;
+  telemetry::Counter& memory_refusals;
   telemetry::Counter& traces_received;
   telemetry::Counter& spans_received;
   telemetry::Counter& traces_bytes;
@@ -132,6 +134,9 @@ class Receiver::Impl : public std::enable_shared_from_this<Receiver::Impl> {
     return true;
   }
   void ReleaseBytes(uint64_t bytes) { inflight_bytes_.fetch_sub(bytes); }
+  bool UnderMemoryPressure() const {
+    return options_.under_memory_pressure && options_.under_memory_pressure();
+  }
 
   const ReceiverOptions& options() const { return options_; }
   const InfoDocument& info() const { return info_; }
@@ -239,6 +244,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return;
     }
     const uint64_t reserve = length.value_or(max);
+    if (receiver_->UnderMemoryPressure()) {
+      receiver_->counters().payload_refused.Add();
+      receiver_->counters().memory_refusals.Add();
+      RespondOverloaded(/*close=*/true);
+      return;
+    }
     if (!receiver_->ReserveBytes(reserve)) {
       receiver_->counters().payload_refused.Add();
       RespondOverloaded(/*close=*/true);

@@ -51,6 +51,9 @@ struct ReceiverOptions {
   int decoders = 1;
   std::chrono::milliseconds decoder_timeout{1000};
   uint32_t max_connections = 1000;
+  // True while the process is over its memory soft mark (agent/runtime/memory_guard.h); new
+  // payloads are then refused like an overloaded decoder. Null: never.
+  std::function<bool()> under_memory_pressure;
 };
 
 class Receiver {

@@ -20,6 +20,8 @@ namespace asio = boost::asio;
 // At most this many recvmmsg batches per wake-up, so one busy socket cannot starve the other
 // listeners sharing the ingress thread; pending data re-arms the wait at once.
 constexpr int kMaxBatchesPerWakeup = 8;
+// How long the Unix socket is left unread while memory is under pressure before looking again.
+constexpr auto kPressurePause = std::chrono::milliseconds(20);
 
 // Ancillary space for one SCM_CREDENTIALS message; anything more a sender attaches is cut
 // (MSG_CTRUNC) and ignored, as the Agent does.
@@ -55,19 +57,24 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
         scratch_buffer_size(options.buffer_size),
         pass_credentials(options.origin_detection && transport_in == Transport::kUds),
         linger(options.linger),
+        under_memory_pressure(options.under_memory_pressure),
         packets(registry.GetCounter(fmt::format("dogstatsd.{}_packets", name), {{"state", "ok"}})),
         packet_errors(
             registry.GetCounter(fmt::format("dogstatsd.{}_packets", name), {{"state", "error"}})),
         bytes(registry.GetCounter(fmt::format("dogstatsd.{}_packets_bytes", name))),
         dropped(registry.GetCounter("dogstatsd.packets_dropped",
                                     {{"reason", "backpressure"}, {"transport", name}})),
-        truncated(registry.GetCounter("dogstatsd.packets_truncated", {{"transport", name}})) {
+        truncated(registry.GetCounter("dogstatsd.packets_truncated", {{"transport", name}})),
+        memory_dropped(registry.GetCounter("dogstatsd.packets_dropped",
+                                           {{"reason", "memory_pressure"}, {"transport", name}})) {
     if constexpr (std::is_same_v<Socket, asio::ip::udp::socket>) {
       udp = std::make_unique<asio::ip::udp::socket>(std::move(socket_in));
     } else {
       uds = std::make_unique<asio::local::datagram_protocol::socket>(std::move(socket_in));
     }
     linger_timer =
+        std::make_unique<asio::steady_timer>(udp ? udp->get_executor() : uds->get_executor());
+    pressure_timer =
         std::make_unique<asio::steady_timer>(udp ? udp->get_executor() : uds->get_executor());
     if (pass_credentials) {
       // One slot per datagram a recvmmsg call can return; uint64_t keeps cmsghdr alignment.
@@ -102,6 +109,10 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
   // lines per second that wake-up, not parsing, was the largest cost when every wake-up posted
   // whatever one recvmmsg returned. Aggregation is per 10 s, so a few milliseconds cost nothing.
   void Drain() {
+    if (under_memory_pressure && under_memory_pressure()) {
+      DrainUnderPressure();
+      return;
+    }
     for (int round = 0; round < kMaxBatchesPerWakeup; ++round) {
       if (pending == nullptr) {
         pending = pool->Acquire();
@@ -133,6 +144,30 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
         Post();
       } else {
         ArmLingerTimer();
+      }
+    }
+    if (!closed) {
+      Arm();
+    }
+  }
+
+  void DrainUnderPressure() {
+    if (transport == Transport::kUds) {
+      // Leave the datagrams in the kernel queue; look again shortly.
+      pressure_timer->expires_after(kPressurePause);
+      pressure_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec && !self->closed) {
+          self->Arm();
+        }
+      });
+      return;
+    }
+    for (int round = 0; round < kMaxBatchesPerWakeup; ++round) {
+      PacketBatch& discard = Scratch();
+      const size_t received = ReceiveInto(discard, 0);
+      memory_dropped.Add(received);
+      if (received < discard.capacity()) {
+        break;
       }
     }
     if (!closed) {
@@ -217,6 +252,7 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
   void Close() {
     closed = true;
     linger_timer->cancel();
+    pressure_timer->cancel();
     // Whatever was read is accepted: hand it over so the final flush counts it.
     if (pending != nullptr && pending->size() > 0) {
       Post();
@@ -247,12 +283,15 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
   std::chrono::microseconds linger;
   std::unique_ptr<asio::steady_timer> linger_timer;
   bool linger_armed = false;
+  std::function<bool()> under_memory_pressure;
+  std::unique_ptr<asio::steady_timer> pressure_timer;
   bool closed = false;
   telemetry::Counter& packets;
   telemetry::Counter& packet_errors;
   telemetry::Counter& bytes;
   telemetry::Counter& dropped;
   telemetry::Counter& truncated;
+  telemetry::Counter& memory_dropped;
 };
 
 DatagramSource::DatagramSource(asio::io_context& ingress, DatagramSourceOptions options,

@@ -34,6 +34,10 @@ struct DatagramSourceOptions {
   // DD_DOGSTATSD_ORIGIN_DETECTION (default false, Unix socket only): SO_PASSCRED on the socket, and
   // each datagram's sender pid recorded in its batch slot (PacketBatch::Pid). Off costs nothing.
   bool origin_detection = false;
+  // True while the process is over its memory soft mark (agent/runtime/memory_guard.h); null never.
+  // The Unix socket then stops being read (senders block or see EAGAIN: backpressure); UDP, which
+  // has no backpressure, is read and dropped, counted as packets_dropped{reason:memory_pressure}.
+  std::function<bool()> under_memory_pressure;
 };
 
 class DatagramSource {

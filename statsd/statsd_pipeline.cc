@@ -110,12 +110,38 @@ absl::Status StatsdPipeline::Start() {
   return absl::OkStatus();
 }
 
-void StatsdPipeline::ProcessBatch(const PacketBatch& batch) {
-  const double now = SecondsSinceEpoch(clock_.SystemNow());
+void StatsdPipeline::RefreshOriginsIfChanged() {
   if (origin_tags_ != nullptr && origin_tags_->Version() != origin_version_) {
     origin_version_ = origin_tags_->Version();
     enricher_.RefreshOrigins();
   }
+}
+
+void StatsdPipeline::SubmitInternalLines(std::string lines) {
+  asio::post(strand_, [this, lines = std::move(lines)]() {
+    if (stopped_) {
+      return;
+    }
+    const double now = SecondsSinceEpoch(clock_.SystemNow());
+    RefreshOriginsIfChanged();
+    ProcessedCounts ignored{};
+    size_t start = 0;
+    while (start < lines.size()) {
+      size_t end = lines.find('\n', start);
+      if (end == std::string::npos) {
+        end = lines.size();
+      }
+      if (end > start) {
+        ProcessLine(std::string_view(lines).substr(start, end - start), now, "", ignored);
+      }
+      start = end + 1;
+    }
+  });
+}
+
+void StatsdPipeline::ProcessBatch(const PacketBatch& batch) {
+  const double now = SecondsSinceEpoch(clock_.SystemNow());
+  RefreshOriginsIfChanged();
   const FramerOptions& framer =
       batch.transport() == Transport::kUdp ? options_.udp_framer : options_.uds_framer;
   // Counted locally and published once per batch: an atomic add per line is measurable here.

@@ -74,7 +74,13 @@ class StatsdPipeline {
   // submits the payloads. Blocks until done; call after the ingress thread stopped.
   void FinalFlush();
 
+  // Lines the sidecar emits itself as a DogStatsD client would (the trace-agent's own metrics,
+  // agent/app/self_metrics.h), separated by '\n': enriched and aggregated like received lines, but
+  // not counted as received. Safe from any thread.
+  void SubmitInternalLines(std::string lines);
+
  private:
+  void RefreshOriginsIfChanged();
   void ProcessBatch(const PacketBatch& batch);
   void CountParseError(ParseError error);
   // Lines parsed successfully per MessageKind, within one batch.

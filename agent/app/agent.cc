@@ -1,6 +1,7 @@
 #include "agent/app/agent.h"
 
 #include <csignal>
+#include <future>
 
 #include "agent/common/absl_fmt.h"
 #include "agent/common/status_macros.h"
@@ -70,8 +71,17 @@ absl::Status Agent::Start() {
   http_client_ = std::move(*http_client);
   forwarder::AsioForwarderOptions forwarder_options;
   forwarder_options.forwarder.endpoints = config_.Endpoints();
-  forwarder_options.forwarder.retry_queue_max_bytes = config_.RetryQueueMaxBytes();
+  forwarder_options.forwarder.retry_queue_max_bytes =
+      settings_.memory.RetryQueueBytes(config_.RetryQueueMaxBytes());
   forwarder_options.forwarder.metrics_timeout = config_.ForwarderTimeout();
+  if (config_.StorageMaxBytes() > 0) {
+    forwarder::SpillOptions spill;
+    spill.directory = config_.StoragePath();
+    spill.max_bytes = config_.StorageMaxBytes();
+    spill.max_disk_ratio = config_.StorageMaxDiskRatio();
+    spill.max_age = std::chrono::hours(24) * config_.OutdatedFileInDays();
+    forwarder_options.forwarder.spill = std::move(spill);
+  }
   forwarder_ = std::make_unique<forwarder::AsioForwarder>(egress, std::move(forwarder_options),
                                                           *http_client_, clock_, registry_,
                                                           forwarder::DefaultUniformSource());
@@ -94,8 +104,10 @@ absl::Status Agent::Start() {
   registry_.SetHealth(kStatusComponent, telemetry::HealthState::kReady);
 
   StartMetadataClient();
+  StartMemoryGuard();
 
   if (dogstatsd_enabled) {
+    settings_.statsd.source.under_memory_pressure = memory_guard_->Probe();
     statsd_ = std::make_unique<statsd::StatsdPipeline>(
         runtime_.Ingress(), runtime_.Compute(), settings_.statsd, &origin_tags_,
         [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); }, clock_,
@@ -113,6 +125,10 @@ absl::Status Agent::Start() {
   }
   if (logs_config.enabled) {
     SIDECAR_RETURN_IF_ERROR(StartLogs());
+  }
+
+  if (settings_.self_metrics) {
+    StartSelfMetrics();
   }
 
   signals_ = std::make_unique<boost::asio::signal_set>(runtime_.Ingress(), SIGTERM, SIGINT);
@@ -143,6 +159,9 @@ absl::Status Agent::StartApm() {
                                 ? forwarder::CompressionKind::kZstd
                                 : forwarder::CompressionKind::kGzip;
   apm_options.zstd_level = config_.ZstdLevel();
+  apm_options.max_inflight_bytes =
+      settings_.memory.ApmInflightBytes(apm_options.max_inflight_bytes);
+  apm_options.under_memory_pressure = memory_guard_->Probe();
   auto pipeline = apm::ApmPipeline::Create(
       runtime_.Ingress(), runtime_.Compute(), std::move(apm_options), &tag_snapshot_,
       [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); }, clock_,
@@ -170,6 +189,8 @@ absl::Status Agent::StartLogs() {
   logs_options.mapper.version = config_.Version();
   logs_options.mapper.dd_tags = config_.StaticTags();
   logs_options.mapper.hostname = config_.Hostname();
+  logs_options.max_pending_bytes =
+      settings_.memory.LogsPendingBytes(logs_options.max_pending_bytes);
   // Past half the retry queue the intake is not keeping up: stop acking FireLens (it buffers)
   // rather than let the queue drop the oldest logs.
   const int64_t congestion_bytes = static_cast<int64_t>(config_.RetryQueueMaxBytes() / 2);
@@ -177,7 +198,12 @@ absl::Status Agent::StartLogs() {
   auto pipeline = logs::LogsPipeline::Create(
       runtime_.Ingress(), runtime_.Compute(), std::move(logs_options), logs_mapping_,
       [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); },
-      [&retry_queue_bytes, congestion_bytes] {
+      [&retry_queue_bytes, congestion_bytes, guard = memory_guard_.get(),
+       &memory_refusals = registry_.GetCounter("memory.pressure_refusals", {{"signal", "logs"}})] {
+        if (guard->UnderPressure()) {
+          memory_refusals.Add();
+          return true;
+        }
         return retry_queue_bytes.Value() > congestion_bytes;
       },
       clock_, registry_);
@@ -221,6 +247,20 @@ ShutdownSummary Agent::Shutdown() {
   registry_.SetHealth(kForwarderComponent, telemetry::HealthState::kStopping);
   if (metadata_client_ != nullptr) {
     metadata_client_->Stop();
+  }
+  if (self_metrics_timer_ != nullptr) {
+    // On the egress thread, so no tick already queued there can run after it. The last report
+    // reaches the DogStatsD pipeline before its final flush below.
+    std::promise<void> stopped;
+    boost::asio::post(runtime_.Egress(), [this, &stopped] {
+      self_metrics_stopped_ = true;
+      self_metrics_timer_->cancel();
+      if (statsd_ != nullptr && apm_ != nullptr) {
+        statsd_->SubmitInternalLines(trace_agent_reporter_.Report(registry_.Collect()));
+      }
+      stopped.set_value();
+    });
+    stopped.get_future().wait();
   }
   // 1. Stop accepting: listeners close on the ingress thread, then it stops.
   if (statsd_ != nullptr) {
@@ -298,9 +338,28 @@ nlohmann::json Agent::StatusDetails() const {
     metadata["last_error"] = health.last_error;
     metadata["consecutive_failures"] = health.consecutive_failures;
   }
+  // Hosts only (as the forwarder's endpoint tag), for the signals that run: the status page
+  // lists configured endpoints before their first transaction. Never the API key.
+  const auto hosts = [](const std::vector<forwarder::Endpoint>& endpoints, bool enabled) {
+    nlohmann::json list = nlohmann::json::array();
+    if (!enabled) {
+      return list;
+    }
+    for (const auto& endpoint : endpoints) {
+      list.push_back(forwarder::EndpointHost(endpoint.base_url));
+    }
+    return list;
+  };
+  const bool apm_enabled = settings_.apm.enabled && (settings_.apm.receiver_port != 0 ||
+                                                     !settings_.apm.receiver_socket.empty());
+  const forwarder::IntakeEndpoints& endpoints = config_.Endpoints();
   return nlohmann::json{
       {"task", task},
       {"ecs_metadata", metadata},
+      {"endpoints",
+       {{"metrics", hosts(endpoints.metrics, true)},
+        {"traces", hosts(endpoints.traces, apm_enabled)},
+        {"logs", hosts(endpoints.logs, settings_.logs.enabled)}}},
       {"dogstatsd_tag_cardinality", container::CardinalityName(settings_.dogstatsd_cardinality)},
       {"site", config_.Site()},
       {"env", config_.Env()},
@@ -413,6 +472,64 @@ void Agent::OnTaskStats(const absl::StatusOr<container::TaskStatsSample>& sample
   if (!result.service_checks.empty()) {
     SubmitEncoded(statsd::CheckRunEncoder(encoder).Encode(result.service_checks));
   }
+}
+
+void Agent::StartMemoryGuard() {
+  if (settings_.memory.limit_bytes != 0) {
+    spdlog::info("Memory limit {} MiB (from {}): backpressure above {} MiB resident.",
+                 settings_.memory.limit_bytes >> 20, settings_.memory.source,
+                 settings_.memory.SoftMark() >> 20);
+  }
+  memory_guard_ =
+      std::make_unique<runtime::MemoryGuard>(settings_.memory, runtime::ReadSelfRss, registry_);
+  memory_guard_->Sample();
+  memory_timer_ = std::make_unique<boost::asio::steady_timer>(runtime_.Egress());
+  boost::asio::post(runtime_.Egress(), [this] { SampleMemory(); });
+}
+
+void Agent::SampleMemory() {
+  memory_guard_->Sample();
+  memory_timer_->expires_after(std::chrono::milliseconds(250));
+  memory_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      SampleMemory();
+    }
+  });
+}
+
+void Agent::StartSelfMetrics() {
+  self_metrics_timer_ = std::make_unique<boost::asio::steady_timer>(runtime_.Egress());
+  boost::asio::post(runtime_.Egress(), [this] { SelfMetricsTick(); });
+}
+
+// Every 5 s on the egress thread: the trace-agent's report every 10 s, the Agent heartbeat every
+// 15 s (its aggregator flush interval), both at once at start so a task that lives only seconds
+// still shows up (ecs-logs.md C7, datadog-agent #31002).
+void Agent::SelfMetricsTick() {
+  if (self_metrics_stopped_) {
+    return;
+  }
+  if (self_metrics_ticks_ % 2 == 0 && statsd_ != nullptr && apm_ != nullptr) {
+    statsd_->SubmitInternalLines(trace_agent_reporter_.Report(registry_.Collect()));
+  }
+  if (self_metrics_ticks_ % 3 == 0) {
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.SystemNow().time_since_epoch())
+            .count();
+    const uint64_t dropped = static_cast<uint64_t>(
+        registry_.ValueOf("dogstatsd.samples_dropped", {{"reason", "payload_item_too_big"}}));
+    AgentHeartbeat heartbeat = BuildAgentHeartbeat(now, common::kAgentCompatibleVersion, dropped);
+    const statsd::EncoderOptions& encoder = settings_.statsd.encoder;
+    SubmitEncoded(statsd::SeriesEncoder(encoder).Encode(heartbeat.series));
+    SubmitEncoded(statsd::CheckRunEncoder(encoder).Encode(heartbeat.service_checks));
+  }
+  ++self_metrics_ticks_;
+  self_metrics_timer_->expires_after(std::chrono::seconds(5));
+  self_metrics_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) {
+      SelfMetricsTick();
+    }
+  });
 }
 
 void Agent::SubmitEncoded(statsd::EncodeResult encoded) {

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "agent/app/self_metrics.h"
 #include "agent/app/settings.h"
 #include "agent/common/asio.h"
 #include "agent/common/clock.h"
@@ -20,6 +21,7 @@
 #include "agent/config/agent_config.h"
 #include "agent/forwarder/asio_forwarder.h"
 #include "agent/forwarder/curl_http_client.h"
+#include "agent/runtime/memory_guard.h"
 #include "agent/runtime/runtime.h"
 #include "agent/status/status_server.h"
 #include "agent/telemetry/registry.h"
@@ -75,6 +77,12 @@ class Agent {
   void OnTaskDocument(const std::string& task_json);
   void OnTaskStats(const absl::StatusOr<container::TaskStatsSample>& sample);
   void SubmitEncoded(statsd::EncodeResult encoded);
+  // The Agent's own upstream metrics (self_metrics.h), on the egress thread.
+  void StartSelfMetrics();
+  // Samples the resident size against the memory budget every 250 ms (memory_guard.h).
+  void StartMemoryGuard();
+  void SampleMemory();
+  void SelfMetricsTick();
 
   Settings settings_;
   const config::FinalizedConfig& config_ = settings_.agent;
@@ -96,6 +104,13 @@ class Agent {
   std::unique_ptr<status::StatusServer> status_server_;
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::chrono::steady_clock::time_point started_at_;
+  std::unique_ptr<runtime::MemoryGuard> memory_guard_;
+  std::unique_ptr<boost::asio::steady_timer> memory_timer_;  // Egress thread only.
+  // Egress thread only.
+  std::unique_ptr<boost::asio::steady_timer> self_metrics_timer_;
+  TraceAgentStatsdReporter trace_agent_reporter_;
+  uint64_t self_metrics_ticks_ = 0;
+  bool self_metrics_stopped_ = false;
 
   std::mutex stop_mutex_;
   std::condition_variable stop_requested_cv_;

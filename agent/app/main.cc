@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "agent/app/agent.h"
+#include "agent/app/lint_command.h"
 #include "agent/app/local_client.h"
 #include "agent/app/settings.h"
-#include "agent/app/lint_command.h"
 #include "agent/app/status_table.h"
 #include "agent/common/absl_fmt.h"
 #include "agent/common/logging.h"

@@ -24,8 +24,14 @@ absl::StatusOr<Settings> LoadSettings(const config::Environment& environment) {
     }
     cardinality = *parsed;
   }
-  return Settings{std::move(agent), std::move(statsd),       std::move(apm),
-                  std::move(logs),  std::move(ecs_endpoint), cardinality};
+  SIDECAR_ASSIGN_OR_RETURN(bool self_metrics,
+                           config::ParseBool(environment.Get("DD_SIDECAR_SELF_METRICS_ENABLED"),
+                                             "DD_SIDECAR_SELF_METRICS_ENABLED", /*fallback=*/true));
+  SIDECAR_ASSIGN_OR_RETURN(
+      runtime::MemoryBudget memory,
+      runtime::ResolveMemoryBudget(environment.Get("DD_SIDECAR_MEMORY_LIMIT")));
+  return Settings{std::move(agent),        std::move(statsd), std::move(apm), std::move(logs),
+                  std::move(ecs_endpoint), cardinality,       self_metrics,   std::move(memory)};
 }
 
 }  // namespace sidecar::app

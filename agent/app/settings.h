@@ -5,6 +5,7 @@
 #include "absl/status/statusor.h"
 #include "agent/config/agent_config.h"
 #include "agent/config/environment.h"
+#include "agent/runtime/memory_budget.h"
 #include "apm/apm_config.h"
 #include "container/metadata_client.h"
 #include "container/tagger.h"
@@ -22,6 +23,11 @@ struct Settings {
   std::optional<container::MetadataEndpoint> ecs_endpoint;
   // DD_DOGSTATSD_TAG_CARDINALITY; orchestrator by default so task_arn is on every custom metric.
   container::Cardinality dogstatsd_cardinality = container::kDefaultDogstatsdCardinality;
+  // DD_SIDECAR_SELF_METRICS_ENABLED: the Agent's own series upstream (self_metrics.h). Default on,
+  // as the Agent always sends them.
+  bool self_metrics = true;
+  // DD_SIDECAR_MEMORY_LIMIT, else the cgroup limit: buffer caps and the backpressure mark.
+  runtime::MemoryBudget memory;
 };
 
 absl::StatusOr<Settings> LoadSettings(const config::Environment& environment);

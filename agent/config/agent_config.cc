@@ -70,6 +70,21 @@ absl::Status ValidateUrl(std::string_view variable, const std::optional<std::str
   return absl::OkStatus();
 }
 
+// A fraction in (0, 1], e.g. "0.8".
+absl::StatusOr<double> ParseRatio(const std::optional<std::string>& raw, std::string_view variable,
+                                  double fallback) {
+  const std::string_view text = common::TrimAsciiSpace(raw.value_or(""));
+  if (text.empty()) {
+    return fallback;
+  }
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || !(value > 0.0 && value <= 1.0)) {
+    return InvalidValue(variable, *raw, "a number greater than 0 and at most 1, e.g. 0.8");
+  }
+  return value;
+}
+
 void AppendUnique(std::vector<std::string>& into, const std::vector<std::string>& from) {
   for (const std::string& item : from) {
     if (std::find(into.begin(), into.end(), item) == into.end()) {
@@ -113,6 +128,10 @@ RawConfig ReadRawConfig(const Environment& environment) {
   raw.forwarder_timeout = environment.Get("DD_FORWARDER_TIMEOUT");
   raw.retry_queue_max_bytes = environment.Get("DD_FORWARDER_RETRY_QUEUE_PAYLOADS_MAX_SIZE");
   raw.shutdown_timeout = environment.Get("DD_SIDECAR_SHUTDOWN_TIMEOUT");
+  raw.storage_max_bytes = environment.Get("DD_FORWARDER_STORAGE_MAX_SIZE_IN_BYTES");
+  raw.storage_path = environment.Get("DD_FORWARDER_STORAGE_PATH");
+  raw.outdated_file_in_days = environment.Get("DD_FORWARDER_OUTDATED_FILE_IN_DAYS");
+  raw.storage_max_disk_ratio = environment.Get("DD_FORWARDER_STORAGE_MAX_DISK_RATIO");
   return raw;
 }
 
@@ -228,6 +247,26 @@ absl::StatusOr<FinalizedConfig> Finalize(const RawConfig& raw) {
       int64_t shutdown,
       ParseInteger(raw.shutdown_timeout, "DD_SIDECAR_SHUTDOWN_TIMEOUT", 25, 1, 3600));
   config.shutdown_timeout_ = std::chrono::seconds(shutdown);
+  SIDECAR_ASSIGN_OR_RETURN(
+      int64_t storage_bytes,
+      ParseInteger(raw.storage_max_bytes, "DD_FORWARDER_STORAGE_MAX_SIZE_IN_BYTES", 0, 0,
+                   int64_t{1} << 40));
+  config.storage_max_bytes_ = static_cast<uint64_t>(storage_bytes);
+  if (raw.storage_path.has_value()) {
+    config.storage_path_ = std::string(common::TrimAsciiSpace(*raw.storage_path));
+    if (config.storage_path_.empty() || config.storage_path_.front() != '/') {
+      return InvalidValue(
+          "DD_FORWARDER_STORAGE_PATH", *raw.storage_path,
+          "an absolute directory path, e.g. /tmp/sidecar-agent/transactions_to_retry");
+    }
+  }
+  SIDECAR_ASSIGN_OR_RETURN(
+      int64_t outdated_days,
+      ParseInteger(raw.outdated_file_in_days, "DD_FORWARDER_OUTDATED_FILE_IN_DAYS", 10, 1, 3650));
+  config.outdated_file_in_days_ = static_cast<int>(outdated_days);
+  SIDECAR_ASSIGN_OR_RETURN(
+      config.storage_max_disk_ratio_,
+      ParseRatio(raw.storage_max_disk_ratio, "DD_FORWARDER_STORAGE_MAX_DISK_RATIO", 0.8));
   return config;
 }
 
@@ -265,6 +304,10 @@ nlohmann::json FinalizedConfig::ToRedactedJson() const {
       {"forwarder_timeout_seconds", forwarder_timeout_.count()},
       {"retry_queue_max_bytes", retry_queue_max_bytes_},
       {"shutdown_timeout_seconds", shutdown_timeout_.count()},
+      {"forwarder_storage_max_size_in_bytes", storage_max_bytes_},
+      {"forwarder_storage_path", storage_path_},
+      {"forwarder_outdated_file_in_days", outdated_file_in_days_},
+      {"forwarder_storage_max_disk_ratio", storage_max_disk_ratio_},
   };
 }
 

@@ -52,6 +52,11 @@ struct RawConfig {
   std::optional<std::string> forwarder_timeout;      // DD_FORWARDER_TIMEOUT (s). Default 20.
   std::optional<std::string> retry_queue_max_bytes;  // DD_FORWARDER_RETRY_QUEUE_PAYLOADS_MAX_SIZE.
   std::optional<std::string> shutdown_timeout;       // DD_SIDECAR_SHUTDOWN_TIMEOUT (s). Default 25.
+  // Disk spill of retry-queue overflow (off by default, as in the Agent).
+  std::optional<std::string> storage_max_bytes;       // DD_FORWARDER_STORAGE_MAX_SIZE_IN_BYTES. 0.
+  std::optional<std::string> storage_path;            // DD_FORWARDER_STORAGE_PATH.
+  std::optional<std::string> outdated_file_in_days;   // DD_FORWARDER_OUTDATED_FILE_IN_DAYS. 10.
+  std::optional<std::string> storage_max_disk_ratio;  // DD_FORWARDER_STORAGE_MAX_DISK_RATIO. 0.8.
 };
 
 RawConfig ReadRawConfig(const Environment& environment);
@@ -83,6 +88,13 @@ class FinalizedConfig {
   std::chrono::seconds ForwarderTimeout() const { return forwarder_timeout_; }
   uint64_t RetryQueueMaxBytes() const { return retry_queue_max_bytes_; }
   std::chrono::seconds ShutdownTimeout() const { return shutdown_timeout_; }
+  // Retry-queue overflow on disk; 0 (the default) disables it.
+  uint64_t StorageMaxBytes() const { return storage_max_bytes_; }
+  // Absolute directory for the spill files; put it on the task's ephemeral storage.
+  const std::string& StoragePath() const { return storage_path_; }
+  int OutdatedFileInDays() const { return outdated_file_in_days_; }
+  // The spill never writes while the filesystem is fuller than this fraction.
+  double StorageMaxDiskRatio() const { return storage_max_disk_ratio_; }
 
   // The effective configuration as JSON with every API key redacted (`sidecar-agent config`).
   nlohmann::json ToRedactedJson() const;
@@ -114,6 +126,10 @@ class FinalizedConfig {
   std::chrono::seconds forwarder_timeout_{20};
   uint64_t retry_queue_max_bytes_ = 15ULL * 1024 * 1024;
   std::chrono::seconds shutdown_timeout_{25};
+  uint64_t storage_max_bytes_ = 0;
+  std::string storage_path_ = "/tmp/sidecar-agent/transactions_to_retry";
+  int outdated_file_in_days_ = 10;
+  double storage_max_disk_ratio_ = 0.8;
 };
 
 // Errors are InvalidArgument with a message naming the variable and the accepted form.

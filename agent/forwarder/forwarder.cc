@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -62,6 +63,25 @@ Forwarder::Forwarder(ForwarderOptions options, HttpClient& client, const common:
           EndpointState{EndpointHost(endpoint.base_url), 0, {}});
     }
   }
+  if (options_.spill) {
+    absl::StatusOr<std::unique_ptr<TransactionSpill>> spill =
+        TransactionSpill::Open(*options_.spill, options_.endpoints, clock_, registry);
+    if (spill.ok()) {
+      spill_ = std::move(*spill);
+      if (!spill_->empty()) {
+        logger_->info(
+            "Found transactions spilled to disk by a previous run; replaying them. files={} "
+            "bytes={} path={}",
+            spill_->Files(), spill_->BytesOnDisk(), spill_->directory());
+      }
+    } else {
+      // As the Agent: a storage that cannot be used must not stop the forwarder.
+      logger_->error(
+          "Cannot use the forwarder storage; retry-queue overflow will be dropped. error=\"{}\" "
+          "path={}",
+          std::string(spill.status().message()), options_.spill->directory);
+    }
+  }
 }
 
 Forwarder::~Forwarder() = default;
@@ -105,6 +125,7 @@ void Forwarder::Submit(Payload payload) {
   auto shared = std::make_shared<const Payload>(std::move(payload));
   for (size_t i = 0; i < endpoints.size(); ++i) {
     Transaction transaction{shared, i, endpoints[i].base_url + shared->route, next_sequence_++, 0};
+    transaction.created = clock_.SystemNow();
     stats_.Counter(kTransactionsCreated, BaseTags(transaction)).Add();
     Dispatch(std::move(transaction));
   }
@@ -288,6 +309,11 @@ void Forwarder::Tick() {
 }
 
 void Forwarder::RetryQueued() {
+  // Disk comes back only once memory is drained, as in the Agent: the in-memory queue holds the
+  // newer data, and loading earlier would only push it back out to disk.
+  if (spill_ != nullptr && retry_queue_.empty()) {
+    ReplaySpill();
+  }
   // Newest and high priority first, so after an outage fresh data goes before stale data.
   for (Transaction& transaction : retry_queue_.TakeAll()) {
     EndpointState& state = StateFor(transaction);
@@ -303,6 +329,10 @@ void Forwarder::RetryQueued() {
 
 void Forwarder::Enqueue(Transaction transaction) {
   std::vector<Transaction> evicted = retry_queue_.Add(std::move(transaction));
+  if (!evicted.empty() && SpillEvicted(evicted)) {
+    UpdateQueueGauge();
+    return;
+  }
   for (const Transaction& dropped : evicted) {
     Drop(dropped, kReasonRetryQueueFull);
   }
@@ -315,6 +345,55 @@ void Forwarder::Enqueue(Transaction transaction) {
   UpdateQueueGauge();
 }
 
+bool Forwarder::SpillEvicted(std::vector<Transaction>& evicted) {
+  if (spill_ == nullptr) {
+    return false;
+  }
+  // Down to half the budget at once (the Agent's forwarder_flush_to_disk_mem_ratio, 0.5): an
+  // outage then writes a few large files instead of one per overflowing transaction.
+  const size_t half = options_.retry_queue_max_bytes / 2;
+  std::vector<Transaction> extra;
+  if (retry_queue_.Bytes() > half) {
+    extra = retry_queue_.TakeOldest(retry_queue_.Bytes() - half);
+  }
+  std::vector<Transaction> batch = evicted;
+  batch.insert(batch.end(), extra.begin(), extra.end());
+  const absl::Status status = spill_->Store(std::move(batch));
+  if (status.ok()) {
+    if (ShouldLog("spill_stored")) {
+      logger_->warn(
+          "Retry queue full; wrote the oldest transactions to disk. transactions={} "
+          "bytes_on_disk={} path={}",
+          evicted.size() + extra.size(), spill_->BytesOnDisk(), spill_->directory());
+    }
+    return true;
+  }
+  if (ShouldLog("spill_failed")) {
+    logger_->error(
+        "Retry queue full and the disk spill failed; dropping the oldest transactions. "
+        "error=\"{}\" path={}",
+        std::string(status.message()), spill_->directory());
+  }
+  // Only the overflow is lost; what was taken to fill the batch goes back.
+  for (Transaction& transaction : extra) {
+    for (Transaction& dropped : retry_queue_.Add(std::move(transaction))) {
+      evicted.push_back(std::move(dropped));
+    }
+  }
+  spill_->CountDropped(TransactionSpill::RefusalReason(status), evicted.size());
+  return false;
+}
+
+void Forwarder::ReplaySpill() {
+  // Half the budget, so fresh failures still have room before anything spills again.
+  std::vector<Transaction> loaded =
+      spill_->Load(std::max<uint64_t>(options_.retry_queue_max_bytes / 2, 1));
+  for (Transaction& transaction : loaded) {
+    transaction.sequence = next_sequence_++;  // Sequences are per process; keep file order.
+    Enqueue(std::move(transaction));
+  }
+}
+
 void Forwarder::Drop(const Transaction& transaction, std::string_view reason) {
   telemetry::Tags tags = BaseTags(transaction);
   tags.emplace_back("reason", std::string(reason));
@@ -323,6 +402,14 @@ void Forwarder::Drop(const Transaction& transaction, std::string_view reason) {
 }
 
 void Forwarder::Abandon(const Transaction& transaction) {
+  if (spill_ != nullptr) {
+    const absl::Status status = spill_->Store({transaction});
+    if (status.ok()) {
+      ++spilled_at_stop_;  // Safe on disk: the next start sends it.
+      return;
+    }
+    spill_->CountDropped(TransactionSpill::RefusalReason(status), 1);
+  }
   ++failed_at_stop_;
   bytes_failed_at_stop_ += transaction.Bytes();
   Drop(transaction, kReasonShutdown);
@@ -349,6 +436,23 @@ void Forwarder::BeginShutdown(std::chrono::steady_clock::time_point deadline) {
   shutting_down_ = true;
   shutdown_deadline_ = deadline;
   std::vector<Transaction> queued = retry_queue_.TakeAll();
+  if (spill_ != nullptr) {
+    // The Agent flushes its retry queue to disk on stop. Targets still blocked go there at once
+    // (one more attempt would likely fail and cost the deadline); the rest get their last
+    // attempt, and what fails is spilled by Abandon().
+    std::vector<Transaction> blocked;
+    std::vector<Transaction> usable;
+    for (Transaction& transaction : queued) {
+      (breaker_.WouldAllow(transaction.url) ? usable : blocked).push_back(std::move(transaction));
+    }
+    const size_t count = blocked.size();
+    if (absl::Status status = spill_->Store(blocked); status.ok()) {
+      spilled_at_stop_ += count;
+    } else {
+      usable.insert(usable.end(), blocked.begin(), blocked.end());
+    }
+    queued = std::move(usable);
+  }
   for (auto& states : endpoint_states_) {
     for (EndpointState& state : states) {
       for (Transaction& transaction : state.pending) {
@@ -400,6 +504,7 @@ ShutdownReport Forwarder::Report() const {
   report.transactions_failed_at_stop =
       failed_at_stop_ + static_cast<uint64_t>(in_flight_total_) + retry_queue_.size();
   report.bytes_undelivered = bytes_failed_at_stop_ + in_flight_bytes_ + retry_queue_.Bytes();
+  report.transactions_spilled = spilled_at_stop_;
   for (const auto& states : endpoint_states_) {
     for (const EndpointState& state : states) {
       report.transactions_failed_at_stop += state.pending.size();

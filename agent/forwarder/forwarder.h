@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,7 @@
 #include "agent/forwarder/payload.h"
 #include "agent/forwarder/retry_queue.h"
 #include "agent/forwarder/transaction.h"
+#include "agent/forwarder/transaction_spill.h"
 #include "agent/telemetry/registry.h"
 
 namespace spdlog {
@@ -58,6 +60,11 @@ struct ForwarderOptions {
   std::chrono::milliseconds retry_interval{std::chrono::seconds(5)};
   // At most one log line per status (or error type) per interval for drops and retries.
   std::chrono::milliseconds log_interval{std::chrono::seconds(60)};
+  // Disk spill (forwarder_storage_max_size_in_bytes > 0). When set, retry-queue overflow goes to
+  // disk instead of being dropped, comes back once the queue is empty, and whatever is queued at
+  // shutdown is written there for the next start. A spill that cannot be opened is logged and
+  // the forwarder runs without one.
+  std::optional<SpillOptions> spill;
 };
 
 // Outcome of a shutdown drain; "undelivered" counts everything dropped for the stop itself plus
@@ -66,6 +73,9 @@ struct ShutdownReport {
   uint64_t transactions_sent = 0;  // Successful transactions over the forwarder's lifetime.
   uint64_t transactions_failed_at_stop = 0;
   uint64_t bytes_undelivered = 0;
+  // Written to the disk spill instead of being lost; the next start replays them. Not part of
+  // transactions_failed_at_stop or bytes_undelivered.
+  uint64_t transactions_spilled = 0;
   bool idle = false;  // Nothing left in flight or queued.
 };
 
@@ -96,6 +106,7 @@ class Forwarder {
   // Read-only views for tests and /status.
   const CircuitBreaker& circuit_breaker() const { return breaker_; }
   const RetryQueue& retry_queue() const { return retry_queue_; }
+  const TransactionSpill* spill() const { return spill_.get(); }
   int InFlight() const { return in_flight_total_; }
 
  private:
@@ -118,6 +129,8 @@ class Forwarder {
   void PumpPending(EndpointState& state);
   void RetryQueued();
   void Enqueue(Transaction transaction);
+  bool SpillEvicted(std::vector<Transaction>& evicted);
+  void ReplaySpill();
   void Drop(const Transaction& transaction, std::string_view reason);
   void Abandon(const Transaction& transaction);
   bool ShouldLog(const std::string& key);
@@ -132,6 +145,7 @@ class Forwarder {
   Backoff backoff_;
   CircuitBreaker breaker_;
   RetryQueue retry_queue_;
+  std::unique_ptr<TransactionSpill> spill_;        // Null when disabled or not openable.
   std::vector<EndpointState> endpoint_states_[3];  // Indexed by Intake, then endpoint index.
 
   uint64_t next_sequence_ = 0;
@@ -145,6 +159,7 @@ class Forwarder {
   uint64_t transactions_sent_ = 0;
   uint64_t failed_at_stop_ = 0;
   uint64_t bytes_failed_at_stop_ = 0;
+  uint64_t spilled_at_stop_ = 0;
   absl::AnyInvocable<void()> idle_callback_;
 
   // Completion callbacks hold a weak_ptr to this; destroying the Forwarder disarms them.

@@ -20,6 +20,24 @@ inline constexpr std::string_view kHttpErrors = "forwarder.http_errors";
 inline constexpr std::string_view kRetryQueueBytes = "forwarder.retry_queue_bytes";  // gauge
 inline constexpr std::string_view kInFlight = "forwarder.in_flight";                 // gauge
 
+// Disk spill (transaction_spill.h). The Agent's equivalents live under file_storage.*
+// (current_size_in_bytes, files_count, deserialize_transactions_count, files_removed_count).
+inline constexpr std::string_view kSpillTransactionsStored = "forwarder.spill.transactions_stored";
+inline constexpr std::string_view kSpillTransactionsReplayed =
+    "forwarder.spill.transactions_replayed";
+// Tagged reason: corrupt, outdated, over_size, disk_full, unknown_endpoint or write_error.
+inline constexpr std::string_view kSpillTransactionsDropped =
+    "forwarder.spill.transactions_dropped";
+inline constexpr std::string_view kSpillBytesOnDisk = "forwarder.spill.bytes_on_disk";  // gauge
+inline constexpr std::string_view kSpillFiles = "forwarder.spill.files";                // gauge
+
+inline constexpr std::string_view kSpillReasonCorrupt = "corrupt";
+inline constexpr std::string_view kSpillReasonOutdated = "outdated";
+inline constexpr std::string_view kSpillReasonOverSize = "over_size";
+inline constexpr std::string_view kSpillReasonDiskFull = "disk_full";
+inline constexpr std::string_view kSpillReasonUnknownEndpoint = "unknown_endpoint";
+inline constexpr std::string_view kSpillReasonWriteError = "write_error";
+
 // Drop reasons besides HTTP status codes.
 inline constexpr std::string_view kReasonRetryQueueFull = "retry_queue_full";
 inline constexpr std::string_view kReasonEgressBacklog = "egress_backlog";

@@ -34,4 +34,17 @@ std::vector<Transaction> RetryQueue::TakeAll() {
   return out;
 }
 
+std::vector<Transaction> RetryQueue::TakeOldest(size_t bytes) {
+  std::vector<Transaction> out;
+  size_t taken = 0;
+  while (taken < bytes && !queue_.empty()) {
+    auto last = std::prev(queue_.end());
+    taken += last->second.Bytes();
+    bytes_ -= last->second.Bytes();
+    out.push_back(std::move(last->second));
+    queue_.erase(last);
+  }
+  return out;
+}
+
 }  // namespace sidecar::forwarder

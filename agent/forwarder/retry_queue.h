@@ -27,6 +27,11 @@ class RetryQueue {
   // so fresh data wins when the outage ends.
   std::vector<Transaction> TakeAll();
 
+  // Removes the next transactions to evict (lowest priority, oldest first) until at least
+  // `bytes` of payload left the queue or it is empty. Lets the forwarder spill a large batch to
+  // disk at once instead of one file per overflowing transaction.
+  std::vector<Transaction> TakeOldest(size_t bytes);
+
   size_t Bytes() const { return bytes_; }
   size_t size() const { return queue_.size(); }
   bool empty() const { return queue_.empty(); }

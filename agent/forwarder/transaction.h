@@ -2,6 +2,7 @@
 // payload into several transactions sharing the same immutable body.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -17,6 +18,9 @@ struct Transaction {
   std::string url;            // base_url + route: the circuit breaker key.
   uint64_t sequence = 0;      // Creation order; larger is newer.
   int attempts = 0;           // Requests started so far.
+  // Wall time the payload was submitted; spilled with the transaction so a replay after a
+  // restart can still tell how old it is.
+  std::chrono::system_clock::time_point created{};
 
   // What the retry queue budget counts: the body, as the Agent counts payload bytes.
   size_t Bytes() const { return payload->body.size(); }

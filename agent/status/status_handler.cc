@@ -1,6 +1,7 @@
 #include "agent/status/status_handler.h"
 
 #include "agent/common/version.h"
+#include "agent/status/status_page.h"
 
 namespace sidecar::status {
 namespace {
@@ -13,6 +14,12 @@ nlohmann::json HealthJson(const StatusView& view) {
                           {"detail", health.detail}});
   }
   return components;
+}
+
+// Tag values can come from outside (task metadata, endpoint URLs); invalid UTF-8 is replaced rather
+// than letting dump() throw.
+std::string Dump(const nlohmann::json& document) {
+  return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool IsHealthy(const StatusView& view) { return !view.stopping && view.registry->AllReady(); }
@@ -53,12 +60,15 @@ StatusAnswer HandleStatusRequest(std::string_view method, std::string_view targe
     const bool healthy = IsHealthy(view);
     nlohmann::json body = {{"status", healthy ? "ok" : (view.stopping ? "stopping" : "starting")},
                            {"components", HealthJson(view)}};
-    return {healthy ? 200 : 503, "application/json", body.dump()};
+    return {healthy ? 200 : 503, "application/json", Dump(body)};
   }
   if (path == "/status") {
-    return {200, "application/json", BuildStatusJson(view).dump()};
+    return {200, "application/json", Dump(BuildStatusJson(view))};
   }
-  return {404, "application/json", R"({"error":"not found","routes":["/health","/status"]})"};
+  if (path == "/" || path == "/index.html") {
+    return {200, "text/html; charset=utf-8", StatusPageWithSnapshot(Dump(BuildStatusJson(view)))};
+  }
+  return {404, "application/json", R"({"error":"not found","routes":["/","/health","/status"]})"};
 }
 
 }  // namespace sidecar::status

@@ -26,6 +26,7 @@ struct StatusView {
 
 // GET /health: 200 when every component is ready and the process is not stopping, else 503 with
 // the components that are not ready. GET /status: every counter, gauge and component state as JSON.
+// GET / (or /index.html): the HTML status page, with the current /status document inlined.
 StatusAnswer HandleStatusRequest(std::string_view method, std::string_view target,
                                  const StatusView& view);
 

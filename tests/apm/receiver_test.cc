@@ -273,6 +273,23 @@ TEST_F(ReceiverTest, R16_BusyDecodersAnswer429OnlyWhenAskedFor) {
   EXPECT_EQ(Post("/v0.4/traces", "[]", {{"Datadog-Send-Real-Http-Status", "true"}}).status, 200);
 }
 
+// Memory pressure (agent/runtime/memory_guard.h) refuses payloads as a busy decoder does: 429
+// for clients that ask for real statuses, 200 and a counted refusal for the others.
+TEST_F(ReceiverTest, MemoryPressureRefusesPayloadsUntilItEnds) {
+  std::atomic<bool> pressure{true};
+  ReceiverOptions options;
+  options.under_memory_pressure = [&pressure] { return pressure.load(); };
+  StartReceiver(options);
+  EXPECT_EQ(Post("/v0.4/traces", "[]", {{"Datadog-Send-Real-Http-Status", "true"}}).status, 429);
+  EXPECT_EQ(Post("/v0.4/traces", "[]").status, 200);
+  EXPECT_EQ(consumer_.PayloadCount(), 0u);
+  EXPECT_EQ(registry_.ValueOf("memory.pressure_refusals", {{"signal", "apm"}}), 2);
+  EXPECT_EQ(registry_.ValueOf("datadog.trace_agent.receiver.payload_refused"), 2);
+  pressure = false;
+  EXPECT_EQ(Post("/v0.4/traces", "[]", {{"Datadog-Send-Real-Http-Status", "true"}}).status, 200);
+  EXPECT_EQ(consumer_.PayloadCount(), 1u);
+}
+
 TEST_F(ReceiverTest, R17_RatesVersionTheClientHoldsGetsAnEmptyObject) {
   StartReceiver();
   const HttpTestReply same = Post("/v0.4/traces", "[]", {{"Datadog-Rates-Payload-Version", "v7"}});

@@ -68,6 +68,38 @@ TEST(AgentLifecycleTest, BecomesHealthyServesStatusAndStopsCleanlyOnSigterm) {
   EXPECT_THAT(agent.Output(), HasSubstr("Stopped cleanly"));
 }
 
+TEST(AgentLifecycleTest, MemoryLimitIsReportedAndABadOneExitsTwo) {
+  const uint16_t port = FreePort();
+  auto environment = BaseEnvironment(port);
+  environment["DD_SIDECAR_MEMORY_LIMIT"] = "256MiB";
+  AgentProcess agent({"run"}, environment);
+  ASSERT_TRUE(WaitForHttpStatus(port, "/health", 200, kStartTimeout)) << agent.Output();
+  AgentProcess status({"status", "--json"}, {{"DD_HEALTH_PORT", std::to_string(port)}});
+  ASSERT_EQ(status.Wait(kExitTimeout), 0);
+  const auto document = nlohmann::json::parse(status.Output(), nullptr, false);
+  ASSERT_FALSE(document.is_discarded()) << status.Output();
+  int64_t limit = -1;
+  int64_t rss = -1;
+  for (const auto& metric : document["metrics"]) {
+    if (metric["name"] == "memory.limit_bytes") {
+      limit = metric["value"].get<int64_t>();
+    }
+    if (metric["name"] == "memory.rss_bytes") {
+      rss = metric["value"].get<int64_t>();
+    }
+  }
+  EXPECT_EQ(limit, int64_t{256} << 20);
+  EXPECT_GT(rss, 0);
+  EXPECT_THAT(agent.Output(), HasSubstr("Memory limit 256 MiB"));
+  agent.Signal(SIGTERM);
+  EXPECT_EQ(agent.Wait(kExitTimeout), 0) << agent.Output();
+
+  environment["DD_SIDECAR_MEMORY_LIMIT"] = "a lot";
+  AgentProcess invalid({"run"}, environment);
+  EXPECT_EQ(invalid.Wait(kExitTimeout), 2);
+  EXPECT_THAT(invalid.Output(), HasSubstr("DD_SIDECAR_MEMORY_LIMIT"));
+}
+
 TEST(AgentLifecycleTest, HealthCommandFailsWhenNoSidecarAnswers) {
   AgentProcess health({"health"}, {{"DD_HEALTH_PORT", std::to_string(FreePort())}});
   EXPECT_EQ(health.Wait(kExitTimeout), 1);

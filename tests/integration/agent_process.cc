@@ -27,6 +27,9 @@ AgentProcess::AgentProcess(std::vector<std::string> args,
   // Tests run in parallel: fixed default ports (APM 8126) stay off unless a test asks for them.
   environment.emplace("DD_APM_RECEIVER_PORT", "0");
   environment.emplace("DD_APM_RECEIVER_SOCKET", "");
+  // The Agent heartbeat series and check runs would add payloads to every test's intake; the
+  // tests of those payloads turn them back on.
+  environment.emplace("DD_SIDECAR_SELF_METRICS_ENABLED", "false");
   std::vector<std::string> env_strings;
   for (const auto& [key, value] : environment) {
     env_strings.push_back(key + "=" + value);

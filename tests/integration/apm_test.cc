@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <fstream>
 #include <set>
@@ -195,6 +196,59 @@ TEST_F(ApmIntegrationTest, ClientStatsArePassedThrough) {
     }
   }
   EXPECT_TRUE(client_computed) << agent_->Output();
+}
+
+// Self-telemetry upstream (self_metrics.h): the Agent heartbeat at start, and the trace-agent's
+// counters sent through our own DogStatsD pipeline, so they carry the task tags; the last report
+// is flushed at SIGTERM.
+TEST_F(ApmIntegrationTest, SelfMetricsReachTheIntakeUnderTheAgentsNames) {
+  StartAgent({{"DD_SIDECAR_SELF_METRICS_ENABLED", "true"},
+              {"DD_DOGSTATSD_PORT", std::to_string(FreePort(SOCK_DGRAM))}});
+  EXPECT_EQ(Send(RecordedRequest("dd-trace-js-v0.4-traces")).status, 200);
+  StopAgent();
+
+  bool running = false;
+  double traces_received = 0;
+  std::vector<std::string> traces_received_tags;
+  bool heartbeat = false;
+  for (const auto& request : intake_->RequestsTo("/api/v2/series")) {
+    for (const auto& serie : request.decoded["series"]) {
+      const std::string metric = serie.value("metric", "");
+      const auto tags = serie.value("tags", std::vector<std::string>{});
+      if (metric == "datadog.agent.running") {
+        running = true;
+        EXPECT_EQ(serie.value("type", ""), "GAUGE");
+        EXPECT_THAT(tags, ::testing::Contains("version:7.60.1"));
+        EXPECT_EQ(serie["points"][0].value("value", 0.0), 1.0);
+      }
+      if (metric == "datadog.trace_agent.heartbeat") {
+        heartbeat = true;
+      }
+      if (metric == "datadog.trace_agent.receiver.traces_received") {
+        EXPECT_EQ(serie.value("type", ""), "RATE");
+        traces_received_tags = tags;
+        for (const auto& point : serie["points"]) {
+          traces_received += point.value("value", 0.0) * 10;
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(running) << agent_->Output();
+  EXPECT_TRUE(heartbeat);
+  EXPECT_GE(traces_received, 1.0);
+  EXPECT_THAT(traces_received_tags, ::testing::Contains(std::string("task_arn:") + kTaskArn));
+
+  bool agent_up = false;
+  for (const auto& request : intake_->RequestsTo("/api/v1/check_run")) {
+    for (const auto& check : request.decoded) {
+      if (check.value("check", "") == "datadog.agent.up") {
+        agent_up = true;
+        EXPECT_EQ(check.value("status", -1), 0);
+        EXPECT_EQ(check.value("host_name", "x"), "");
+      }
+    }
+  }
+  EXPECT_TRUE(agent_up);
 }
 
 TEST_F(ApmIntegrationTest, InfoAdvertisesTheServedEndpoints) {

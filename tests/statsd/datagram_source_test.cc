@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <mutex>
@@ -143,6 +144,63 @@ TEST_F(DatagramSourceTest, DropsAndCountsWhenEveryBatchIsInFlight) {
                               {{"reason", "backpressure"}, {"transport", "udp"}}),
             1);
   EXPECT_THAT(collector_.packets(), ElementsAre("first:1|c"));
+}
+
+// Memory pressure: UDP has no backpressure, so datagrams are read and dropped, and counted.
+TEST_F(DatagramSourceTest, MemoryPressureDropsUdpAndCountsIt) {
+  std::atomic<bool> pressure{true};
+  DatagramSourceOptions options;
+  asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
+  options.udp_port = probe.local_endpoint().port();
+  probe.close();
+  options.under_memory_pressure = [&pressure] { return pressure.load(); };
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  ASSERT_TRUE(source.Start().ok());
+  StartLoop();
+  SendUdp(source.UdpPort(), "dropped:1|c");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (registry_.SumOf("dogstatsd.packets_dropped") == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(registry_.ValueOf("dogstatsd.packets_dropped",
+                              {{"reason", "memory_pressure"}, {"transport", "udp"}}),
+            1);
+  pressure = false;
+  SendUdp(source.UdpPort(), "kept:1|c");
+  ASSERT_TRUE(collector_.WaitForPackets(1));
+  EXPECT_THAT(collector_.packets(), ElementsAre("kept:1|c"));
+  source.Stop();
+}
+
+// The Unix socket is left unread under pressure (the datagram waits in the kernel queue, senders
+// feel the backpressure), and read once the pressure ends: nothing is lost.
+TEST_F(DatagramSourceTest, MemoryPressurePausesTheUnixSocketWithoutLoss) {
+  const std::string path = ::testing::TempDir() + "dsd-pressure-test.socket";
+  std::atomic<bool> pressure{true};
+  DatagramSourceOptions options;
+  options.udp_port = 0;
+  options.socket_path = path;
+  options.under_memory_pressure = [&pressure] { return pressure.load(); };
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  ASSERT_TRUE(source.Start().ok());
+  StartLoop();
+  {
+    asio::io_context client_context;
+    asio::local::datagram_protocol::socket client(client_context);
+    client.open();
+    client.send_to(asio::buffer(std::string("waiting:1|c")),
+                   asio::local::datagram_protocol::endpoint(path));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(collector_.packets().empty());
+  EXPECT_EQ(registry_.SumOf("dogstatsd.packets_dropped"), 0);
+  pressure = false;
+  ASSERT_TRUE(collector_.WaitForPackets(1));
+  EXPECT_THAT(collector_.packets(), ElementsAre("waiting:1|c"));
+  source.Stop();
 }
 
 TEST_F(DatagramSourceTest, UnixSocketReplacesStaleFileAndSetsAgentMode) {

@@ -177,5 +177,50 @@ TEST(AgentConfigTest, RedactedJsonNeverContainsAnyApiKey) {
   EXPECT_THAT(config->Secrets(), ElementsAre(kApiKey, "second-secret-key-value"));
 }
 
+TEST(AgentConfigTest, ForwarderStorageIsOffByDefaultWithTheAgentDefaults) {
+  auto config = FinalizeEnv({{"DD_API_KEY", kApiKey}});
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->StorageMaxBytes(), 0u);
+  EXPECT_EQ(config->StoragePath(), "/tmp/sidecar-agent/transactions_to_retry");
+  EXPECT_EQ(config->OutdatedFileInDays(), 10);
+  EXPECT_DOUBLE_EQ(config->StorageMaxDiskRatio(), 0.8);
+}
+
+TEST(AgentConfigTest, ForwarderStorageSettingsAreReadAndShown) {
+  auto config = FinalizeEnv({{"DD_API_KEY", kApiKey},
+                             {"DD_FORWARDER_STORAGE_MAX_SIZE_IN_BYTES", "104857600"},
+                             {"DD_FORWARDER_STORAGE_PATH", " /ephemeral/retry "},
+                             {"DD_FORWARDER_OUTDATED_FILE_IN_DAYS", "2"},
+                             {"DD_FORWARDER_STORAGE_MAX_DISK_RATIO", "0.95"}});
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->StorageMaxBytes(), 104857600u);
+  EXPECT_EQ(config->StoragePath(), "/ephemeral/retry");
+  EXPECT_EQ(config->OutdatedFileInDays(), 2);
+  EXPECT_DOUBLE_EQ(config->StorageMaxDiskRatio(), 0.95);
+  const nlohmann::json json = config->ToRedactedJson();
+  EXPECT_EQ(json["forwarder_storage_max_size_in_bytes"], 104857600u);
+  EXPECT_EQ(json["forwarder_storage_path"], "/ephemeral/retry");
+  EXPECT_EQ(json["forwarder_outdated_file_in_days"], 2);
+  EXPECT_DOUBLE_EQ(json["forwarder_storage_max_disk_ratio"].get<double>(), 0.95);
+}
+
+TEST(AgentConfigTest, InvalidForwarderStorageSettingsNameTheVariable) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"DD_FORWARDER_STORAGE_MAX_SIZE_IN_BYTES", "-1"},
+      {"DD_FORWARDER_STORAGE_MAX_SIZE_IN_BYTES", "lots"},
+      {"DD_FORWARDER_STORAGE_PATH", "relative/dir"},
+      {"DD_FORWARDER_STORAGE_PATH", "  "},
+      {"DD_FORWARDER_OUTDATED_FILE_IN_DAYS", "0"},
+      {"DD_FORWARDER_STORAGE_MAX_DISK_RATIO", "1.5"},
+      {"DD_FORWARDER_STORAGE_MAX_DISK_RATIO", "0"},
+      {"DD_FORWARDER_STORAGE_MAX_DISK_RATIO", "80%"},
+  };
+  for (const auto& [variable, value] : cases) {
+    auto config = FinalizeEnv({{"DD_API_KEY", kApiKey}, {variable, value}});
+    EXPECT_THAT(config, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(variable)))
+        << variable << "=" << value;
+  }
+}
+
 }  // namespace
 }  // namespace sidecar::config

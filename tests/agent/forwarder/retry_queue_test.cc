@@ -78,5 +78,18 @@ TEST(RetryQueueTest, TransactionBiggerThanTheBudgetIsDroppedAlone) {
   EXPECT_EQ(queue.Bytes(), 100u);
 }
 
+TEST(RetryQueueTest, TakeOldestRemovesInEvictionOrderUntilEnoughBytes) {
+  RetryQueue queue(1000);
+  EXPECT_THAT(queue.Add(Make("h1", Priority::kHigh)), ::testing::IsEmpty());
+  EXPECT_THAT(queue.Add(Make("n1")), ::testing::IsEmpty());
+  EXPECT_THAT(queue.Add(Make("n2")), ::testing::IsEmpty());
+  // Lowest priority, oldest first; stops once 3 bytes left (two 2-byte bodies).
+  EXPECT_THAT(Bodies(queue.TakeOldest(3)), ElementsAre("n1", "n2"));
+  EXPECT_EQ(queue.Bytes(), 2u);
+  EXPECT_THAT(Bodies(queue.TakeOldest(100)), ElementsAre("h1"));
+  EXPECT_TRUE(queue.empty());
+  EXPECT_THAT(queue.TakeOldest(1), ::testing::IsEmpty());
+}
+
 }  // namespace
 }  // namespace sidecar::forwarder

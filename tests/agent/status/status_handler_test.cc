@@ -7,6 +7,7 @@ namespace sidecar::status {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(StatusHandlerTest, HealthIsUnavailableUntilEveryComponentIsReady) {
   telemetry::Registry registry;
@@ -56,8 +57,44 @@ TEST(StatusHandlerTest, StatusListsCountersWithTagsAndDetails) {
 TEST(StatusHandlerTest, UnknownPathAndMethodAreRejected) {
   telemetry::Registry registry;
   StatusView view{&registry, false, nullptr};
-  EXPECT_EQ(HandleStatusRequest("GET", "/nope", view).status, 404);
+  StatusAnswer missing = HandleStatusRequest("GET", "/nope", view);
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_THAT(missing.body, HasSubstr(R"("routes":["/","/health","/status"])"));
   EXPECT_EQ(HandleStatusRequest("POST", "/health", view).status, 405);
+  EXPECT_EQ(HandleStatusRequest("POST", "/", view).status, 405);
+}
+
+TEST(StatusHandlerTest, RootServesTheHtmlPageWithTheCurrentStatusInlined) {
+  telemetry::Registry registry;
+  registry.GetCounter("dogstatsd.lines_received").Add(42);
+  StatusView view{&registry, false, [] { return nlohmann::json{{"site", "datadoghq.eu"}}; }};
+  for (const std::string_view target : {"/", "/index.html", "/?refresh=1"}) {
+    SCOPED_TRACE(target);
+    StatusAnswer answer = HandleStatusRequest("GET", target, view);
+    ASSERT_EQ(answer.status, 200);
+    EXPECT_EQ(answer.content_type, "text/html; charset=utf-8");
+    EXPECT_THAT(answer.body, HasSubstr("<!doctype html>"));
+    // The snapshot replaced the placeholder, so the page renders before its first poll.
+    EXPECT_THAT(answer.body, Not(HasSubstr(R"(type="application/json">null</script>)")));
+    EXPECT_THAT(answer.body, HasSubstr(R"("name":"dogstatsd.lines_received")"));
+    EXPECT_THAT(answer.body, HasSubstr(R"("site":"datadoghq.eu")"));
+  }
+}
+
+TEST(StatusHandlerTest, HeadOfRootIsAllowed) {
+  telemetry::Registry registry;
+  StatusView view{&registry, false, nullptr};
+  EXPECT_EQ(HandleStatusRequest("HEAD", "/", view).status, 200);
+}
+
+TEST(StatusHandlerTest, TagValueCannotCloseTheInlinedSnapshotScript) {
+  telemetry::Registry registry;
+  registry.GetCounter("logs.records_dropped", {{"reason", "</script><script>alert(1)"}}).Add();
+  StatusView view{&registry, false, nullptr};
+  StatusAnswer answer = HandleStatusRequest("GET", "/", view);
+  ASSERT_EQ(answer.status, 200);
+  EXPECT_THAT(answer.body, Not(HasSubstr("</script><script>alert")));
+  EXPECT_THAT(answer.body, HasSubstr(R"(\u003c/script>\u003cscript>alert(1))"));
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+// MemoryBudget: the sidecar's memory limit and the buffer caps derived from it (issue #9). The
+// limit is DD_SIDECAR_MEMORY_LIMIT, else the container's cgroup limit (what ECS sets from the
+// container's `memory`), else none. Each large buffer's cap is a share of the limit, so the sum of
+// the caps stays well below it whatever the traffic mix; MemoryGuard (memory_guard.h) watches the
+// resident size on top of that for what the caps cannot see (contexts, allocator slack).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace sidecar::runtime {
+
+struct MemoryBudget {
+  uint64_t limit_bytes = 0;     // 0: no limit known; nothing is derived and no pressure is applied.
+  std::string source = "none";  // Where the limit came from, for `config` and `status`.
+
+  // Resident size at which backpressure starts, and below which it stops (hysteresis, so a
+  // sidecar hovering at the mark does not flap).
+  uint64_t SoftMark() const { return limit_bytes / 10 * 8; }
+  uint64_t ResumeMark() const { return limit_bytes / 10 * 7; }
+
+  // Caps: the configured default, lowered to a share of the limit when one is known.
+  uint64_t ApmInflightBytes(uint64_t configured) const { return Share(configured, 8); }
+  uint64_t LogsPendingBytes(uint64_t configured) const { return Share(configured, 16); }
+  uint64_t RetryQueueBytes(uint64_t configured) const { return Share(configured, 8); }
+
+ private:
+  uint64_t Share(uint64_t configured, uint64_t divisor) const {
+    if (limit_bytes == 0) {
+      return configured;
+    }
+    const uint64_t share = limit_bytes / divisor;
+    return share < configured ? share : configured;
+  }
+};
+
+// "268435456", "256MiB", "256Mi", "256m", "1GiB", "1g", "512KiB": binary units, as ECS and
+// Kubernetes count memory. InvalidArgument otherwise.
+absl::StatusOr<uint64_t> ParseByteSize(std::string_view text);
+
+// The container's memory limit from cgroup v2 (`memory.max`) or v1 (`memory/memory.limit_in_bytes`)
+// under `cgroup_root`; nullopt when unlimited ("max", or v1's page-rounded 2^63) or unreadable.
+std::optional<uint64_t> ReadCgroupMemoryLimit(std::string_view cgroup_root = "/sys/fs/cgroup");
+
+// DD_SIDECAR_MEMORY_LIMIT (`configured`, may be unset or empty) wins over the cgroup limit.
+// An unparsable or too small (< 16 MiB) value is an error naming the variable.
+absl::StatusOr<MemoryBudget> ResolveMemoryBudget(const std::optional<std::string>& configured,
+                                                 std::string_view cgroup_root = "/sys/fs/cgroup");
+
+}  // namespace sidecar::runtime

@@ -1,0 +1,165 @@
+#include <filesystem>
+#include <fstream>
+
+#include "agent/runtime/memory_budget.h"
+#include "agent/runtime/memory_guard.h"
+#include "gtest/gtest.h"
+
+namespace sidecar::runtime {
+namespace {
+
+constexpr uint64_t kMiB = uint64_t{1} << 20;
+
+TEST(ParseByteSizeTest, AcceptsBytesAndBinaryUnits) {
+  EXPECT_EQ(*ParseByteSize("268435456"), 268435456u);
+  EXPECT_EQ(*ParseByteSize("256MiB"), 256 * kMiB);
+  EXPECT_EQ(*ParseByteSize("256Mi"), 256 * kMiB);
+  EXPECT_EQ(*ParseByteSize("256m"), 256 * kMiB);
+  EXPECT_EQ(*ParseByteSize("1GiB"), 1024 * kMiB);
+  EXPECT_EQ(*ParseByteSize("512 KiB"), 512u * 1024);
+}
+
+TEST(ParseByteSizeTest, RejectsWhatIsNotASize) {
+  for (const char* text : {"", "MiB", "-5", "12 parsecs", "1.5GiB", "99999999999999999999GiB"}) {
+    EXPECT_FALSE(ParseByteSize(text).ok()) << text;
+  }
+}
+
+class CgroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ =
+        std::filesystem::temp_directory_path() /
+        ("memory-budget-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_ / "memory");
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  void Write(const std::string& relative, const std::string& text) {
+    std::ofstream(root_ / relative) << text;
+  }
+  std::filesystem::path root_;
+};
+
+TEST_F(CgroupTest, V2LimitIsRead) {
+  Write("memory.max", "268435456\n");
+  EXPECT_EQ(ReadCgroupMemoryLimit(root_.string()), 268435456u);
+}
+
+TEST_F(CgroupTest, V2MaxMeansNoLimit) {
+  Write("memory.max", "max\n");
+  EXPECT_EQ(ReadCgroupMemoryLimit(root_.string()), std::nullopt);
+}
+
+TEST_F(CgroupTest, V1LimitIsReadAndItsHugeDefaultMeansNoLimit) {
+  Write("memory/memory.limit_in_bytes", "536870912\n");
+  EXPECT_EQ(ReadCgroupMemoryLimit(root_.string()), 536870912u);
+  Write("memory/memory.limit_in_bytes", "9223372036854771712\n");
+  EXPECT_EQ(ReadCgroupMemoryLimit(root_.string()), std::nullopt);
+}
+
+TEST_F(CgroupTest, TheVariableWinsOverTheCgroup) {
+  Write("memory.max", "1073741824\n");
+  auto configured = ResolveMemoryBudget(std::string("128MiB"), root_.string());
+  ASSERT_TRUE(configured.ok());
+  EXPECT_EQ(configured->limit_bytes, 128 * kMiB);
+  EXPECT_EQ(configured->source, "DD_SIDECAR_MEMORY_LIMIT");
+  auto from_cgroup = ResolveMemoryBudget(std::nullopt, root_.string());
+  ASSERT_TRUE(from_cgroup.ok());
+  EXPECT_EQ(from_cgroup->limit_bytes, 1024 * kMiB);
+  EXPECT_EQ(from_cgroup->source, "cgroup");
+}
+
+TEST_F(CgroupTest, NoLimitAnywhere) {
+  auto budget = ResolveMemoryBudget(std::string(""), root_.string());
+  ASSERT_TRUE(budget.ok());
+  EXPECT_EQ(budget->limit_bytes, 0u);
+  EXPECT_EQ(budget->source, "none");
+  // Without a limit every configured cap stands.
+  EXPECT_EQ(budget->ApmInflightBytes(64 * kMiB), 64 * kMiB);
+}
+
+TEST(ResolveMemoryBudgetTest, BadOrTinyValuesNameTheVariable) {
+  for (const char* text : {"lots", "1MiB"}) {
+    auto budget = ResolveMemoryBudget(std::string(text), "/nonexistent");
+    ASSERT_FALSE(budget.ok()) << text;
+    EXPECT_NE(budget.status().message().find("DD_SIDECAR_MEMORY_LIMIT"), std::string::npos);
+  }
+}
+
+TEST(MemoryBudgetTest, CapsAreSharesOfTheLimitNeverAboveTheConfiguredValue) {
+  MemoryBudget budget;
+  budget.limit_bytes = 128 * kMiB;
+  EXPECT_EQ(budget.ApmInflightBytes(64 * kMiB), 16 * kMiB);
+  EXPECT_EQ(budget.LogsPendingBytes(8 * kMiB), 8 * kMiB);
+  EXPECT_EQ(budget.RetryQueueBytes(15 * kMiB), 15 * kMiB);
+  budget.limit_bytes = 64 * kMiB;
+  EXPECT_EQ(budget.LogsPendingBytes(8 * kMiB), 4 * kMiB);
+  EXPECT_EQ(budget.RetryQueueBytes(15 * kMiB), 8 * kMiB);
+  // The caps together stay well under the limit, leaving room for contexts and the binary.
+  EXPECT_LE(budget.ApmInflightBytes(64 * kMiB) + budget.LogsPendingBytes(8 * kMiB) +
+                budget.RetryQueueBytes(15 * kMiB),
+            budget.limit_bytes / 2);
+}
+
+TEST(MemoryGuardTest, PressureStartsAtTheSoftMarkAndEndsBelowTheResumeMark) {
+  telemetry::Registry registry;
+  MemoryBudget budget;
+  budget.limit_bytes = 100 * kMiB;
+  uint64_t rss = 10 * kMiB;
+  MemoryGuard guard(
+      budget, [&rss]() -> absl::StatusOr<uint64_t> { return rss; }, registry);
+  EXPECT_EQ(registry.ValueOf("memory.limit_bytes"), static_cast<int64_t>(100 * kMiB));
+
+  guard.Sample();
+  EXPECT_FALSE(guard.UnderPressure());
+  rss = 81 * kMiB;  // Above 80 %.
+  guard.Sample();
+  EXPECT_TRUE(guard.UnderPressure());
+  EXPECT_TRUE(guard.Probe()());
+  rss = 75 * kMiB;  // Between the marks: stays on.
+  guard.Sample();
+  EXPECT_TRUE(guard.UnderPressure());
+  rss = 69 * kMiB;  // Below 70 %.
+  guard.Sample();
+  EXPECT_FALSE(guard.UnderPressure());
+  rss = 90 * kMiB;
+  guard.Sample();
+  EXPECT_TRUE(guard.UnderPressure());
+
+  EXPECT_EQ(registry.ValueOf("memory.pressure_episodes"), 2);
+  EXPECT_EQ(registry.ValueOf("memory.under_pressure"), 1);
+  EXPECT_EQ(registry.ValueOf("memory.rss_bytes"), static_cast<int64_t>(90 * kMiB));
+  EXPECT_EQ(registry.ValueOf("memory.peak_rss_bytes"), static_cast<int64_t>(90 * kMiB));
+}
+
+TEST(MemoryGuardTest, NoLimitNeverPressuresButStillReportsRss) {
+  telemetry::Registry registry;
+  MemoryGuard guard(
+      MemoryBudget{}, []() -> absl::StatusOr<uint64_t> { return 1ULL << 40; }, registry);
+  guard.Sample();
+  EXPECT_FALSE(guard.UnderPressure());
+  EXPECT_EQ(registry.ValueOf("memory.rss_bytes"), int64_t{1} << 40);
+}
+
+TEST(MemoryGuardTest, UnreadableRssIsCountedAndChangesNothing) {
+  telemetry::Registry registry;
+  MemoryBudget budget;
+  budget.limit_bytes = 100 * kMiB;
+  MemoryGuard guard(
+      budget, []() -> absl::StatusOr<uint64_t> { return absl::UnavailableError("gone"); },
+      registry);
+  guard.Sample();
+  EXPECT_FALSE(guard.UnderPressure());
+  EXPECT_EQ(registry.ValueOf("memory.rss_read_errors"), 1);
+}
+
+TEST(ReadSelfRssTest, ThisProcessHasAResidentSize) {
+  auto rss = ReadSelfRss();
+  ASSERT_TRUE(rss.ok());
+  EXPECT_GT(*rss, 1u << 20);
+}
+
+}  // namespace
+}  // namespace sidecar::runtime
