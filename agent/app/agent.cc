@@ -300,6 +300,7 @@ ShutdownSummary Agent::Shutdown() {
     summary.transactions_sent = report.transactions_sent;
     summary.transactions_undelivered = report.transactions_failed_at_stop;
     summary.bytes_undelivered = report.bytes_undelivered;
+    summary.transactions_spilled = report.transactions_spilled;
     summary.clean = report.idle && report.transactions_failed_at_stop == 0;
   } else {
     summary.clean = true;
@@ -311,15 +312,14 @@ ShutdownSummary Agent::Shutdown() {
   summary.duration = std::chrono::duration_cast<std::chrono::milliseconds>(
       std::chrono::steady_clock::now() - begin);
   if (summary.clean) {
-    spdlog::info("Stopped cleanly in {} ms. transactions_sent={} undelivered=0",
-                 summary.duration.count(), summary.transactions_sent);
+    spdlog::info("Stopped cleanly in {} ms. transactions_sent={} undelivered=0 spilled_to_disk={}",
+                 summary.duration.count(), summary.transactions_sent, summary.transactions_spilled);
   } else {
     spdlog::error(
         "Stopped with data not delivered in {} ms. transactions_sent={} "
-        "transactions_undelivered={} "
-        "bytes_undelivered={}",
+        "transactions_undelivered={} bytes_undelivered={} spilled_to_disk={}",
         summary.duration.count(), summary.transactions_sent, summary.transactions_undelivered,
-        summary.bytes_undelivered);
+        summary.bytes_undelivered, summary.transactions_spilled);
   }
   summary_ = summary;
   return summary;
@@ -365,6 +365,10 @@ nlohmann::json Agent::StatusDetails() const {
       {"env", config_.Env()},
       {"service", config_.Service()},
       {"version", config_.Version()},
+      {"memory",
+       {{"limit_bytes", settings_.memory.limit_bytes},
+        {"limit_source", settings_.memory.source},
+        {"soft_mark_bytes", settings_.memory.SoftMark()}}},
       {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::steady_clock::now() - started_at_)
                              .count()},

@@ -42,6 +42,8 @@ struct ShutdownSummary {
   uint64_t transactions_sent = 0;
   uint64_t transactions_undelivered = 0;
   uint64_t bytes_undelivered = 0;
+  // Written to the disk spill at stop (DD_FORWARDER_STORAGE_*): not lost, replayed at next start.
+  uint64_t transactions_spilled = 0;
   std::chrono::milliseconds duration{0};
 };
 
