@@ -5,7 +5,8 @@ default, from N connections) at increasing span rates, and for each receiver rep
 spans/s, spans per CPU-second, peak RSS and refused payloads. Receivers, one after another in the
 same run, a fresh process per rate:
   null     build/<dir>/bench/apm-load --null-server: reads each request and answers 200 (the
-           HTTP floor on this machine)
+           HTTP floor on this machine); with --null-decode it also walks every msgpack object
+           of each body (the decode-only floor)
   sidecar  build/<dir>/agent/sidecar-agent (decode + normalize + obfuscate + stats + sample +
            AgentPayload/zstd to a fake intake), spans counted by its own
            datadog.trace_agent.receiver.spans_received, refusals by ...receiver.payload_refused
@@ -14,6 +15,7 @@ Figures are printed as ratios against the null receiver measured in the same run
 Usage: bench/apm_load.py [--build build/release] [--seconds 3] [--connections 4]
                          [--rates 25000,50000,100000,200000,300000,400000,0]   (0 = unpaced)
                          [--traces 10 --spans 20 | --recorded] [--env NAME=VALUE ...]
+                         [--null-decode]
 """
 import argparse
 import http.client
@@ -80,8 +82,10 @@ class NullReceiver:
     name = "null"
 
     def __init__(self, args):
-        self.proc = subprocess.Popen([os.path.join(args.build, "bench", "apm-load"), "--null-server",
-                                      "--port", "0"], stdout=subprocess.PIPE, text=True)
+        command = [os.path.join(args.build, "bench", "apm-load"), "--null-server", "--port", "0"]
+        if getattr(args, "null_decode", False):
+            command.append("--decode")
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline().split()[-1])
 
     def counters(self):
@@ -183,6 +187,8 @@ def main():
                         help="which receivers to run; ratios need both")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra sidecar environment, e.g. DD_APM_DECODERS=2 (repeatable)")
+    parser.add_argument("--null-decode", action="store_true",
+                        help="the null receiver also decodes each body (decode-only floor)")
     parser.add_argument("--recorded", action="store_true",
                         help="replay shared/testdata/clients/apm/dd-trace-js-v0.4-traces.msgpack")
     args = parser.parse_args()

@@ -10,7 +10,8 @@ Figures are printed as ratios against the null receiver measured in the same run
 
 Usage: bench/dogstatsd_load.py [--build build/release] [--seconds 3]
                                [--rates 250000,500000,1000000,1500000,2000000,2500000,3000000]
-                               [--contexts 10000] [--mix]
+                               [--contexts 10000] [--mix] [--types c,g,h,d] [--tags 5]
+--tags 0 sends plain StatsD lines (no |# section); bench/peers/run uses it for StatsD peers.
 """
 import argparse
 import http.client
@@ -45,11 +46,13 @@ def free_port(kind=socket.SOCK_STREAM):
         return s.getsockname()[1]
 
 
-def run_load(build, port, rate, seconds, contexts, mix):
+def run_load(build, port, rate, seconds, contexts, mix, tags=5, types=None):
     command = [os.path.join(build, "bench", "dsd-load"), "--port", str(port), "--rate", str(rate),
-               "--seconds", str(seconds), "--contexts", str(contexts), "--tags", "5"]
+               "--seconds", str(seconds), "--contexts", str(contexts), "--tags", str(tags)]
     if mix:
         command.append("--mix")
+    if types:
+        command += ["--types", types]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -76,7 +79,7 @@ class NullReceiver:
 class Sidecar:
     name = "sidecar"
 
-    def __init__(self, build):
+    def __init__(self, build, extra_env=None):
         self.intake = subprocess.Popen([os.path.join(build, "tests", "fake-intake"), "--port", "0"],
                                        stdout=subprocess.PIPE, text=True)
         intake_url = self.intake.stdout.readline().split()[-1]
@@ -85,6 +88,7 @@ class Sidecar:
         env = {"PATH": os.environ.get("PATH", ""), "DD_API_KEY": "load" + "0" * 28,
                "DD_DD_URL": intake_url, "DD_HEALTH_PORT": str(self.health_port),
                "DD_DOGSTATSD_PORT": str(self.port), "DD_DOGSTATSD_SOCKET": "", "DD_LOG_LEVEL": "warn"}
+        env.update(extra_env or {})
         self.proc = subprocess.Popen([os.path.join(build, "agent", "sidecar-agent"), "run"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
@@ -129,7 +133,8 @@ def measure(kind, args, rate):
     receiver = kind(args.build)
     pid = receiver.proc.pid
     start_cpu = cpu_seconds(pid)
-    load = run_load(args.build, receiver.port, rate, args.seconds, args.contexts, args.mix)
+    load = run_load(args.build, receiver.port, rate, args.seconds, args.contexts, args.mix,
+                    args.tags, args.types)
     if kind is Sidecar:
         received = settle(receiver.lines)
         cpu = cpu_seconds(pid) - start_cpu
@@ -154,6 +159,8 @@ def main():
     parser.add_argument("--rates", default="250000,500000,1000000,1500000,2000000,2500000,3000000")
     parser.add_argument("--contexts", type=int, default=10000)
     parser.add_argument("--mix", action="store_true", help="counters, gauges, histograms, distributions")
+    parser.add_argument("--types", default="", help="types --mix cycles over, e.g. c,g,h,ms")
+    parser.add_argument("--tags", type=int, default=5, help="tags per line; 0 = plain StatsD")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
 
@@ -176,7 +183,7 @@ def main():
 
     null, sidecar = summary("null"), summary("sidecar")
     print()
-    print(f"contexts={args.contexts} tags=5 mix={args.mix} seconds/step={args.seconds}")
+    print(f"contexts={args.contexts} tags={args.tags} mix={args.mix} seconds/step={args.seconds}")
     print(f"{'':10}{'lines/cpu-s':>14}{'lossless lines/s':>19}{'peak RSS MiB':>14}")
     for name, s in (("null", null), ("sidecar", sidecar)):
         print(f"{name:10}{s['efficiency']:>14,.0f}{s['lossless']:>19,.0f}{s['rss']:>14.1f}")

@@ -22,6 +22,12 @@ namespace asio = boost::asio;
 constexpr int kMaxBatchesPerWakeup = 8;
 // How long the Unix socket is left unread while memory is under pressure before looking again.
 constexpr auto kPressurePause = std::chrono::milliseconds(20);
+// How long the Unix socket is left unread when every batch is in flight (the compute strand
+// returns them within microseconds to milliseconds).
+constexpr auto kPoolExhaustedPause = std::chrono::milliseconds(1);
+// recvmmsg calls at most when a socket closes (each up to a batch): far more than any receive
+// buffer holds, so only a sender still flooding at that moment can end the drain early.
+constexpr size_t kMaxCloseRounds = 4096;
 
 // Ancillary space for one SCM_CREDENTIALS message; anything more a sender attaches is cut
 // (MSG_CTRUNC) and ignored, as the Agent does.
@@ -117,6 +123,12 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
       if (pending == nullptr) {
         pending = pool->Acquire();
       }
+      if (pending == nullptr && transport == Transport::kUds) {
+        // Every batch is in flight: leave the datagrams in the kernel queue (the sender blocks
+        // or sees EAGAIN, as with the Agent) rather than read and drop them.
+        Pause(kPoolExhaustedPause);
+        return;
+      }
       if (pending == nullptr) {
         PacketBatch& discard = Scratch();
         const size_t received = ReceiveInto(discard, 0);
@@ -151,15 +163,19 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
     }
   }
 
+  // Stops reading for a moment: what arrives meanwhile waits in the kernel queue.
+  void Pause(std::chrono::milliseconds pause) {
+    pressure_timer->expires_after(pause);
+    pressure_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec && !self->closed) {
+        self->Arm();
+      }
+    });
+  }
+
   void DrainUnderPressure() {
     if (transport == Transport::kUds) {
-      // Leave the datagrams in the kernel queue; look again shortly.
-      pressure_timer->expires_after(kPressurePause);
-      pressure_timer->async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (!ec && !self->closed) {
-          self->Arm();
-        }
-      });
+      Pause(kPressurePause);
       return;
     }
     for (int round = 0; round < kMaxBatchesPerWakeup; ++round) {
@@ -253,6 +269,27 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
     closed = true;
     linger_timer->cancel();
     pressure_timer->cancel();
+    // A datagram in the kernel queue was accepted by the sender's send(): read everything queued
+    // before closing, so SIGTERM loses nothing that arrived before the socket closed. Bounded by
+    // the socket's receive buffer; batches go on to the compute strand as usual.
+    for (size_t round = 0; round < kMaxCloseRounds; ++round) {
+      if (pending == nullptr) {
+        pending = pool->Acquire();
+      }
+      size_t received = 0;
+      if (pending == nullptr) {
+        received = ReceiveInto(Scratch(), 0);
+        dropped.Add(received);
+      } else {
+        received = ReceiveInto(*pending, pending->size());
+        if (pending->size() == pending->capacity()) {
+          Post();
+        }
+      }
+      if (received == 0) {
+        break;
+      }
+    }
     // Whatever was read is accepted: hand it over so the final flush counts it.
     if (pending != nullptr && pending->size() > 0) {
       Post();

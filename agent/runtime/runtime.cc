@@ -39,7 +39,9 @@ void Runtime::Start() {
 
 void Runtime::StopIngress() {
   ingress_guard_.reset();
-  ingress_.stop();
+  // After the handlers already posted (listeners closing, which read what their kernel queues
+  // hold and break their reference cycles): a stop() here directly could end the loop first.
+  boost::asio::post(ingress_, [this] { ingress_.stop(); });
   if (ingress_thread_.joinable()) {
     ingress_thread_.join();
   }

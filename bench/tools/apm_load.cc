@@ -17,7 +17,11 @@
 // and answers 200 with an empty rate_by_service, nothing else. It prints `listening on <port>`
 // first, then on SIGTERM/SIGINT one JSON line with what it received.
 //
-//   apm-load --null-server --port 0
+//   apm-load --null-server --port 0 [--decode]
+//
+// --decode makes the null server a decode-only baseline: it also walks every msgpack object of
+// each body (zero-copy, strings skipped by length) and counts the spans it found, answering 400
+// on a malformed body.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -54,6 +58,7 @@ struct Flags {
   int body_traces = 0;
   std::string path = "/v0.4/traces";
   bool null_server = false;
+  bool decode = false;
 };
 
 Flags ParseFlags(int argc, char** argv) {
@@ -62,6 +67,10 @@ Flags ParseFlags(int argc, char** argv) {
     const std::string name = argv[i];
     if (name == "--null-server") {
       flags.null_server = true;
+      continue;
+    }
+    if (name == "--decode") {
+      flags.decode = true;
       continue;
     }
     if (i + 1 >= argc) break;
@@ -337,8 +346,9 @@ bool HeaderHas(const std::string& head, const char* text) {
 }
 
 // Reads one HTTP message from fd; `buffer` keeps bytes past it. Returns the header block ("" on
-// error) and appends nothing of the body anywhere: bodies are only counted.
-std::string ReadMessage(int fd, std::string& buffer, size_t& body_bytes) {
+// error). The body is only counted unless `body` is given, which then receives it.
+std::string ReadMessage(int fd, std::string& buffer, size_t& body_bytes,
+                        std::string* body = nullptr) {
   char chunk[65536];
   size_t end;
   while ((end = buffer.find("\r\n\r\n")) == std::string::npos) {
@@ -350,11 +360,13 @@ std::string ReadMessage(int fd, std::string& buffer, size_t& body_bytes) {
   const long long length = std::max(0LL, HeaderNumber(head, "content-length"));
   size_t need = static_cast<size_t>(length);
   const size_t have = std::min(need, buffer.size() - (end + 4));
+  if (body != nullptr) body->assign(buffer, end + 4, have);
   buffer.erase(0, end + 4 + have);
   need -= have;
   while (need > 0) {
     const ssize_t got = recv(fd, chunk, std::min(sizeof(chunk), need), 0);
     if (got <= 0) return "";
+    if (body != nullptr) body->append(chunk, static_cast<size_t>(got));
     need -= static_cast<size_t>(got);
   }
   body_bytes = static_cast<size_t>(length);
@@ -503,21 +515,184 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
 struct ServerCounters {
-  std::atomic<uint64_t> requests{0}, bytes{0}, connections{0};
+  std::atomic<uint64_t> requests{0}, bytes{0}, connections{0}, spans{0}, malformed{0};
 };
 
-void ServeConnection(int fd, ServerCounters& counters) {
+// Walks one msgpack object at data[pos] and everything inside it, advancing pos past it; false
+// when it is truncated, malformed or nested deeper than any trace payload.
+bool SkipObject(const std::string& data, size_t& pos, int depth) {
+  if (depth > 32 || pos >= data.size()) return false;
+  const auto tag = static_cast<uint8_t>(data[pos++]);
+  const auto fits = [&](uint64_t n) { return data.size() - pos >= n; };
+  const auto big_endian = [&](size_t n) {
+    uint64_t value = 0;
+    for (size_t i = 0; i < n; ++i) value = value << 8 | static_cast<uint8_t>(data[pos + i]);
+    pos += n;
+    return value;
+  };
+  const auto length = [&](size_t n, uint64_t& out) {
+    if (!fits(n)) return false;
+    out = big_endian(n);
+    return true;
+  };
+  uint64_t items = 0;
+  uint64_t skip = 0;
+  if (tag <= 0x7f || tag >= 0xe0) return true;
+  if ((tag & 0xf0) == 0x80) {
+    items = (tag & 0x0fu) * 2u;
+  } else if ((tag & 0xf0) == 0x90) {
+    items = tag & 0x0fu;
+  } else if ((tag & 0xe0) == 0xa0) {
+    skip = tag & 0x1fu;
+  } else {
+    bool ok = true;
+    switch (tag) {
+      case 0xc0:
+      case 0xc2:
+      case 0xc3:
+        return true;
+      case 0xcc:
+      case 0xd0:
+        skip = 1;
+        break;
+      case 0xcd:
+      case 0xd1:
+        skip = 2;
+        break;
+      case 0xca:
+      case 0xce:
+      case 0xd2:
+        skip = 4;
+        break;
+      case 0xcb:
+      case 0xcf:
+      case 0xd3:
+        skip = 8;
+        break;
+      case 0xd4:
+        skip = 2;
+        break;
+      case 0xd5:
+        skip = 3;
+        break;
+      case 0xd6:
+        skip = 5;
+        break;
+      case 0xd7:
+        skip = 9;
+        break;
+      case 0xd8:
+        skip = 17;
+        break;
+      case 0xc4:
+      case 0xd9:
+        ok = length(1, skip);
+        break;
+      case 0xc5:
+      case 0xda:
+        ok = length(2, skip);
+        break;
+      case 0xc6:
+      case 0xdb:
+        ok = length(4, skip);
+        break;
+      case 0xc7:
+        ok = length(1, skip), ++skip;
+        break;
+      case 0xc8:
+        ok = length(2, skip), ++skip;
+        break;
+      case 0xc9:
+        ok = length(4, skip), ++skip;
+        break;
+      case 0xdc:
+        ok = length(2, items);
+        break;
+      case 0xdd:
+        ok = length(4, items);
+        break;
+      case 0xde:
+        ok = length(2, items), items *= 2;
+        break;
+      case 0xdf:
+        ok = length(4, items), items *= 2;
+        break;
+      default:
+        return false;
+    }
+    if (!ok) return false;
+  }
+  if (!fits(skip)) return false;
+  pos += skip;
+  // Every element takes at least one byte: a count past the end is malformed, not a long loop.
+  if (items > data.size() - pos) return false;
+  for (uint64_t i = 0; i < items; ++i) {
+    if (!SkipObject(data, pos, depth + 1)) return false;
+  }
+  return true;
+}
+
+// Reads an array header at data[pos]; false if there is none.
+bool ArrayHeader(const std::string& data, size_t& pos, uint64_t& count) {
+  if (pos >= data.size()) return false;
+  const auto tag = static_cast<uint8_t>(data[pos]);
+  size_t width = 0;
+  if ((tag & 0xf0) == 0x90) {
+    count = tag & 0x0fu;
+  } else if (tag == 0xdc || tag == 0xdd) {
+    width = tag == 0xdc ? 2 : 4;
+    if (data.size() - pos - 1 < width) return false;
+    count = 0;
+    for (size_t i = 0; i < width; ++i) count = count << 8 | static_cast<uint8_t>(data[pos + 1 + i]);
+  } else {
+    return false;
+  }
+  pos += 1 + width;
+  return true;
+}
+
+// A v0.4 body is an array of traces, each an array of span maps: returns the spans, -1 if the
+// body is not that.
+int64_t DecodeSpans(const std::string& body) {
+  size_t pos = 0;
+  uint64_t traces = 0;
+  if (!ArrayHeader(body, pos, traces)) return -1;
+  int64_t spans = 0;
+  for (uint64_t t = 0; t < traces; ++t) {
+    uint64_t count = 0;
+    if (!ArrayHeader(body, pos, count)) return -1;
+    for (uint64_t s = 0; s < count; ++s) {
+      if (!SkipObject(body, pos, 0)) return -1;
+    }
+    spans += static_cast<int64_t>(count);
+  }
+  return pos == body.size() ? spans : -1;
+}
+
+void ServeConnection(int fd, bool decode, ServerCounters& counters) {
   static const std::string kResponse =
       "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 22\r\n\r\n"
       "{\"rate_by_service\":{}}";
+  static const std::string kMalformed = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
   std::string buffer;
+  std::string body;
   size_t body_bytes = 0;
   while (true) {
-    const std::string head = ReadMessage(fd, buffer, body_bytes);
+    const std::string head = ReadMessage(fd, buffer, body_bytes, decode ? &body : nullptr);
     if (head.empty()) break;
     counters.requests.fetch_add(1, std::memory_order_relaxed);
     counters.bytes.fetch_add(head.size() + 2 + body_bytes, std::memory_order_relaxed);
-    if (send(fd, kResponse.data(), kResponse.size(), MSG_NOSIGNAL) <= 0) break;
+    const std::string* response = &kResponse;
+    if (decode) {
+      const int64_t spans = DecodeSpans(body);
+      if (spans < 0) {
+        counters.malformed.fetch_add(1, std::memory_order_relaxed);
+        response = &kMalformed;
+      } else {
+        counters.spans.fetch_add(static_cast<uint64_t>(spans), std::memory_order_relaxed);
+      }
+    }
+    if (send(fd, response->data(), response->size(), MSG_NOSIGNAL) <= 0) break;
   }
   close(fd);
 }
@@ -553,12 +728,16 @@ int RunNullServer(const Flags& flags) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     counters.connections.fetch_add(1);
     // Connection threads are detached: the process exits with them once the counters are out.
-    std::thread(ServeConnection, fd, std::ref(counters)).detach();
+    std::thread(ServeConnection, fd, flags.decode, std::ref(counters)).detach();
   }
-  std::printf("{\"received_requests\":%llu,\"received_bytes\":%llu,\"connections\":%llu}\n",
-              static_cast<unsigned long long>(counters.requests.load()),
-              static_cast<unsigned long long>(counters.bytes.load()),
-              static_cast<unsigned long long>(counters.connections.load()));
+  std::printf(
+      "{\"received_requests\":%llu,\"received_bytes\":%llu,\"connections\":%llu,"
+      "\"decoded_spans\":%llu,\"malformed_bodies\":%llu}\n",
+      static_cast<unsigned long long>(counters.requests.load()),
+      static_cast<unsigned long long>(counters.bytes.load()),
+      static_cast<unsigned long long>(counters.connections.load()),
+      static_cast<unsigned long long>(counters.spans.load()),
+      static_cast<unsigned long long>(counters.malformed.load()));
   std::fflush(stdout);
   std::_Exit(0);
 }

@@ -4,11 +4,15 @@
 // million lines/s are reachable from one core.
 //
 //   dsd-load --port 8125 --rate 1000000 --seconds 5 --contexts 10000 --tags 5 [--mix]
+//            [--types c,g,h,ms]
+// --tags 0 sends plain StatsD lines (no `|#` section) for receivers that do not speak DogStatsD;
+// --types picks the metric types that --mix cycles over (default c,g,h,d).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +30,7 @@ struct Flags {
   int contexts = 10000;
   int tags = 5;
   bool mix = false;
+  std::vector<std::string> types = {"c", "g", "h", "d"};
   size_t datagram_size = 1432;
 };
 
@@ -44,7 +49,17 @@ Flags ParseFlags(int argc, char** argv) {
       flags.contexts = std::atoi(value), ++i;
     else if (name == "--tags")
       flags.tags = std::atoi(value), ++i;
-    else if (name == "--datagram-size")
+    else if (name == "--types") {
+      flags.types.clear();
+      std::string list = value;
+      for (size_t start = 0; start <= list.size();) {
+        const size_t comma = std::min(list.find(',', start), list.size());
+        if (comma > start) flags.types.push_back(list.substr(start, comma - start));
+        start = comma + 1;
+      }
+      if (flags.types.empty()) flags.types.push_back("c");
+      ++i;
+    } else if (name == "--datagram-size")
       flags.datagram_size = static_cast<size_t>(std::atoi(value)), ++i;
   }
   for (int i = 1; i < argc; ++i) {
@@ -53,17 +68,18 @@ Flags ParseFlags(int argc, char** argv) {
   return flags;
 }
 
-// One line per context, precomputed: counters by default; with --mix a quarter each of counters,
-// gauges, histograms and distributions.
+// One line per context, precomputed: counters by default; with --mix an equal share of each of
+// --types (counters, gauges, histograms and distributions unless told otherwise).
 std::vector<std::string> BuildLines(const Flags& flags) {
-  static const char* kTypes[] = {"c", "g", "h", "d"};
   std::vector<std::string> lines;
   lines.reserve(static_cast<size_t>(flags.contexts));
   for (int c = 0; c < flags.contexts; ++c) {
-    std::string line = "bench.metric." + std::to_string(c % 500) + ":" + std::to_string(1 + c % 97);
+    // Without tags the context number moves into the name, so plain lines keep N contexts.
+    const int name = flags.tags > 0 ? c % 500 : c;
+    std::string line = "bench.metric." + std::to_string(name) + ":" + std::to_string(1 + c % 97);
     line += "|";
-    line += flags.mix ? kTypes[c % 4] : "c";
-    line += "|#";
+    line += flags.mix ? flags.types[static_cast<size_t>(c) % flags.types.size()] : "c";
+    if (flags.tags > 0) line += "|#";
     for (int t = 0; t < flags.tags; ++t) {
       if (t > 0) line += ",";
       line += "tag" + std::to_string(t) + ":value" + std::to_string((c / 500 + t) % 20 + t * 20);

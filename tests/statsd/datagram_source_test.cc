@@ -203,6 +203,35 @@ TEST_F(DatagramSourceTest, MemoryPressurePausesTheUnixSocketWithoutLoss) {
   source.Stop();
 }
 
+// SIGTERM: datagrams the kernel queued before the socket closed were accepted by the sender and
+// must be read, not discarded with the socket (found by the soak suite).
+TEST_F(DatagramSourceTest, StopReadsWhatTheKernelAlreadyQueued) {
+  const std::string path = ::testing::TempDir() + "dsd-close-test.socket";
+  DatagramSourceOptions options;
+  options.udp_port = 0;
+  options.socket_path = path;
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  ASSERT_TRUE(source.Start().ok());
+  // The loop is not running yet: everything sent stays in the kernel queue (fewer datagrams than
+  // net.unix.max_dgram_qlen, 10 by default, or the blocking send would wait for a reader).
+  {
+    asio::io_context client_context;
+    asio::local::datagram_protocol::socket client(client_context);
+    client.open();
+    for (int i = 0; i < 8; ++i) {
+      client.send_to(asio::buffer("queued:" + std::to_string(i) + "|c"),
+                     asio::local::datagram_protocol::endpoint(path));
+    }
+  }
+  source.Stop();
+  StartLoop();
+  ASSERT_TRUE(collector_.WaitForPackets(8));
+  EXPECT_EQ(collector_.packets().front(), "queued:0|c");
+  EXPECT_EQ(collector_.packets().back(), "queued:7|c");
+  EXPECT_EQ(registry_.SumOf("dogstatsd.packets_dropped"), 0);
+}
+
 TEST_F(DatagramSourceTest, UnixSocketReplacesStaleFileAndSetsAgentMode) {
   const std::string path = ::testing::TempDir() + "dsd-test.socket";
   {
