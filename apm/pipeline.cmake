@@ -8,6 +8,7 @@ sidecar_library(sidecar_apm
     request_headers.cc
     sha256.cc
     trace_writer.cc
+    tracer_payload_encoder.cc
   DEPS sidecar_apm_decoder sidecar_apm_normalizer sidecar_apm_obfuscator sidecar_apm_sampler
        sidecar_apm_stats sidecar_config sidecar_forwarder sidecar_telemetry
        nlohmann_json::nlohmann_json spdlog::spdlog fmt::fmt)

@@ -35,14 +35,14 @@ TraceWriter::TraceWriter(TraceWriterOptions options, Submit submit, telemetry::R
       errors_(registry.GetCounter("datadog.trace_agent.trace_writer.errors")) {}
 
 void TraceWriter::Add(const TracerPayload& payload) {
-  const size_t size = payload.ByteSizeLong();
+  const size_t size = encoder_.Measure(payload);
   if (!encoded_.empty() && buffered_bytes_ + size > options_.flush_bytes) {
     Flush();
   }
   if (!payload.languagename().empty()) {
     languages_.insert(payload.languagename());
   }
-  // Field 5 (tracerPayloads), length-delimited, then the message with the sizes just cached.
+  // Field 5 (tracerPayloads), length-delimited, then the message with the sizes just measured.
   constexpr uint32_t kTracerPayloadsTag = (5 << 3) | 2;
   uint8_t header[1 + 10];
   uint8_t* end =
@@ -51,7 +51,7 @@ void TraceWriter::Add(const TracerPayload& payload) {
   encoded_.append(reinterpret_cast<const char*>(header), static_cast<size_t>(end - header));
   const size_t offset = encoded_.size();
   encoded_.resize(offset + size);
-  payload.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(encoded_.data() + offset));
+  encoder_.Write(payload, reinterpret_cast<uint8_t*>(encoded_.data() + offset));
   buffered_bytes_ += size;
   for (const TraceChunk& chunk : payload.chunks()) {
     buffered_spans_ += static_cast<uint64_t>(chunk.spans_size());

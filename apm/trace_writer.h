@@ -16,6 +16,7 @@
 #include "agent/forwarder/payload.h"
 #include "agent/telemetry/registry.h"
 #include "apm/trace_types.h"
+#include "apm/tracer_payload_encoder.h"
 
 namespace sidecar::apm {
 
@@ -46,6 +47,7 @@ class TraceWriter {
  private:
   TraceWriterOptions options_;
   Submit submit_;
+  TracerPayloadEncoder encoder_;
   std::string encoded_;  // serialized AgentPayload.tracerPayloads fields
   size_t buffered_bytes_ = 0;
   uint64_t buffered_spans_ = 0;

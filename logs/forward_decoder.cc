@@ -411,9 +411,15 @@ bool EventTimeNanos(std::string_view payload, int64_t& ns) {
   return true;
 }
 
+// Whether a value is being read as a map key. JSON keys are strings, so a container key is
+// written as its JSON text; a container key inside that text becomes a placeholder, because
+// escaping text inside text doubles it at every level and a few hundred hostile bytes would
+// otherwise expand to gigabytes.
+enum class KeyContext { kValue, kInsideKey };
+
 // Reads the value of a header just read as JSON. Depth is bounded by the ScanObject that ran on
 // every object before it is read.
-bool ReadJson(Reader& r, const Header& h, Json& out) {
+bool ReadJson(Reader& r, const Header& h, Json& out, KeyContext context = KeyContext::kValue) {
   std::string_view payload;
   switch (h.kind) {
     case Kind::kNil:
@@ -455,7 +461,7 @@ bool ReadJson(Reader& r, const Header& h, Json& out) {
       for (uint64_t i = 0; i < h.length; ++i) {
         Header eh;
         Json element;
-        if (!r.Next(eh) || !ReadJson(r, eh, element)) {
+        if (!r.Next(eh) || !ReadJson(r, eh, element, context)) {
           return false;
         }
         out.push_back(std::move(element));
@@ -475,15 +481,21 @@ bool ReadJson(Reader& r, const Header& h, Json& out) {
             return false;
           }
           key = Utf8String(payload);
+        } else if (context == KeyContext::kInsideKey &&
+                   (kh.kind == Kind::kMap || kh.kind == Kind::kArray)) {
+          if (!r.SkipRest(kh)) {
+            return false;
+          }
+          key = kh.kind == Kind::kMap ? "<map>" : "<array>";
         } else {
           Json key_json;
-          if (!ReadJson(r, kh, key_json)) {
+          if (!ReadJson(r, kh, key_json, KeyContext::kInsideKey)) {
             return false;
           }
           key = DumpJson(key_json);
         }
         Json value;
-        if (!r.Next(vh) || !ReadJson(r, vh, value)) {
+        if (!r.Next(vh) || !ReadJson(r, vh, value, context)) {
           return false;
         }
         out[key] = std::move(value);

@@ -125,61 +125,61 @@ ExtraTags::ExtraTags(std::vector<std::string> tags) : tags_(std::move(tags)) {
   }
 }
 
-ContextResolver::ContextResolver(size_t max_contexts) : max_contexts_(max_contexts) {
-  scratch_.reserve(64);
-}
-
-ContextResolver::Keys ContextResolver::ComputeKeys(std::string_view name, std::string_view host,
-                                                   std::span<const std::string_view> tags,
-                                                   const ExtraTags& extra) {
-  scratch_.clear();
+TagSetKey ComputeTagSetKey(std::span<const std::string_view> tags, const ExtraTags& extra,
+                           std::vector<uint64_t>& scratch) {
+  scratch.clear();
   for (const std::string_view tag : tags) {
-    scratch_.push_back(internal::HashTag(tag));
+    scratch.push_back(internal::HashTag(tag));
   }
-  std::sort(scratch_.begin(), scratch_.end());
-  // De-duplicate, and drop the hashes `extra` already has: the key covers the union.
+  std::sort(scratch.begin(), scratch.end());
+  // De-duplicate, and skip the hashes `extra` already has: the key covers the union.
   const std::span<const uint64_t> extra_hashes = extra.hashes();
-  uint64_t sum = extra.hash_sum();
-  uint64_t check_sum = extra.check_sum();
-  size_t out = 0;
+  TagSetKey key{extra.hash_sum(), extra.check_sum(), extra_hashes.size()};
   size_t j = 0;
-  uint64_t previous = 0;
-  for (size_t i = 0; i < scratch_.size(); ++i) {
-    const uint64_t h = scratch_[i];
-    if (i > 0 && h == previous) {
+  for (size_t i = 0; i < scratch.size(); ++i) {
+    const uint64_t h = scratch[i];
+    if (i > 0 && h == scratch[i - 1]) {
       continue;
     }
-    previous = h;
     while (j < extra_hashes.size() && extra_hashes[j] < h) {
       ++j;
     }
     if (j < extra_hashes.size() && extra_hashes[j] == h) {
       continue;
     }
-    sum += h;
-    check_sum += CheckMix(h);
-    scratch_[out++] = h;  // out <= i: only already-read slots are overwritten.
+    key.sum += h;
+    key.check += CheckMix(h);
+    ++key.count;
   }
-  scratch_.resize(out);
+  return key;
+}
+
+ContextResolver::ContextResolver(size_t max_contexts)
+    : max_contexts_(max_contexts), empty_host_hash_(internal::HashBytes({}, kHostSeed)) {
+  scratch_.reserve(64);
+}
+
+ContextResolver::Keys ContextResolver::CombineKeys(std::string_view name, std::string_view host,
+                                                   const TagSetKey& tag_key) const {
   const uint64_t name_hash = internal::HashBytes(name, kNameSeed);
-  const uint64_t host_hash = internal::HashBytes(host, kHostSeed);
-  const size_t count = out + extra_hashes.size();
-  return Keys{CombineKey(name_hash, host_hash, sum, count),
-              CombineCheck(name_hash, host_hash, check_sum, count)};
+  const uint64_t host_hash = host.empty() ? empty_host_hash_ : internal::HashBytes(host, kHostSeed);
+  return Keys{CombineKey(name_hash, host_hash, tag_key.sum, tag_key.count),
+              CombineCheck(name_hash, host_hash, tag_key.check, tag_key.count)};
 }
 
 uint64_t ContextResolver::KeyOf(std::string_view name, std::string_view host,
                                 std::span<const std::string_view> tags, const ExtraTags& extra) {
-  return ComputeKeys(name, host, tags, extra).key;
+  return CombineKeys(name, host, ComputeTagSetKey(tags, extra, scratch_)).key;
 }
 
 ResolveResult ContextResolver::Resolve(std::string_view name, std::string_view host,
                                        std::span<const std::string_view> tags,
-                                       const ExtraTags& extra) {
-  const auto [key, check] = ComputeKeys(name, host, tags, extra);
+                                       const ExtraTags& extra, const TagSetKey* tag_key) {
+  const auto [key, check] = CombineKeys(
+      name, host, tag_key != nullptr ? *tag_key : ComputeTagSetKey(tags, extra, scratch_));
   ResolveResult result;
   if (const auto it = index_.find(key); it != index_.end()) {
-    if (it->second.check != check) {
+    if (it->second.check != static_cast<uint32_t>(check >> 32)) {
       result.status = ResolveResult::Status::kCollision;
       return result;
     }
@@ -218,7 +218,7 @@ ResolveResult ContextResolver::Resolve(std::string_view name, std::string_view h
     context.tags.push_back(strings_.Intern(tag));
   }
   live_[id] = 1;
-  index_.emplace(key, Entry{id, check});
+  index_.emplace(key, Entry{id, static_cast<uint32_t>(check >> 32)});
   result.id = id;
   result.created = true;
   return result;

@@ -17,12 +17,15 @@
 // Design notes:
 // - Per-tag hashes are combined by wrapping addition of the sorted, de-duplicated per-tag hashes
 //   (order-independent), plus the unique count; the client's hashes are sorted in a reused scratch
-//   vector, so a lookup costs one hash per string, a tiny sort and one map probe.
-// - A hit is verified with a second, independently mixed 64-bit fingerprint of the same inputs
-//   (kept next to the key in the map, so a hit touches no other memory): two contexts whose keys
-//   collide are told apart (the second one is dropped and counted as kCollision) unless their
-//   fingerprints collide too. Two different strings with the same 64-bit string hash are not
-//   told apart (probability about n^2 / 2^65 for n distinct names or tags).
+//   vector, so a lookup costs one hash per string, a tiny sort and one map probe. Callers that
+//   pass a precomputed TagSetKey (the Enricher, for a tag section it has seen) skip the tag part:
+//   two hashes (name, host) and the probe.
+// - A hit is verified with a second, independently mixed fingerprint of the same inputs (32 bits
+//   of it, kept next to the key in the map: 16-byte entries, and a hit touches no other memory):
+//   two contexts whose 64-bit keys collide are told apart (the second one is dropped and counted
+//   as kCollision) unless their fingerprints collide too. Two different strings with the same
+//   64-bit string hash are not told apart (probability about n^2 / 2^65 for n distinct names or
+//   tags).
 // - Names, hosts and tags are interned (reference-counted, shared between contexts), so 200k
 //   contexts that share `env:prod` store it once.
 // - Bounded: beyond `max_contexts` new contexts are refused (kLimit); the caller counts the drop.
@@ -95,6 +98,21 @@ class ExtraTags {
   uint64_t check_sum_ = 0;
 };
 
+// The tag part of a context key: what the union of a sample's client tags and its ExtraTags
+// contributes. It depends only on those two, so a caller that sees the same tag list again (the
+// Enricher caches it per raw tag section) computes it once and passes it to Resolve(), which then
+// hashes just the name and the host.
+struct TagSetKey {
+  uint64_t sum = 0;    // Wrapping sum of the unique tag hashes.
+  uint64_t check = 0;  // Wrapping sum of their fingerprint mixes.
+  size_t count = 0;    // Number of unique tags.
+};
+
+// The TagSetKey of `tags` (any order, duplicates allowed) ∪ `extra`. `scratch` is working storage
+// (its capacity is reused; its contents are unspecified afterwards).
+TagSetKey ComputeTagSetKey(std::span<const std::string_view> tags, const ExtraTags& extra,
+                           std::vector<uint64_t>& scratch);
+
 using ContextId = uint32_t;
 
 struct Context {
@@ -122,9 +140,11 @@ class ContextResolver {
   ContextResolver& operator=(const ContextResolver&) = delete;
 
   // Finds or creates the context of `name`, `host` and the union of `tags` (any order, duplicates
-  // allowed) and `extra`. Allocates only when it creates a context.
+  // allowed) and `extra`. Allocates only when it creates a context. `tag_key`, when given, must be
+  // ComputeTagSetKey(tags, extra): it saves hashing and sorting the tags.
   ResolveResult Resolve(std::string_view name, std::string_view host,
-                        std::span<const std::string_view> tags, const ExtraTags& extra);
+                        std::span<const std::string_view> tags, const ExtraTags& extra,
+                        const TagSetKey* tag_key = nullptr);
 
   // The key Resolve() would use, without looking anything up. For tests.
   uint64_t KeyOf(std::string_view name, std::string_view host,
@@ -143,24 +163,22 @@ class ContextResolver {
  private:
   struct Entry {
     ContextId id;
-    uint64_t check;  // The fingerprint.
+    uint32_t check;  // The fingerprint's high half.
   };
   struct Keys {
     uint64_t key;
     uint64_t check;
   };
-  // Hashes the client tags into scratch_ (sorted, unique, minus those in `extra`) and returns the
-  // context key and fingerprint.
-  Keys ComputeKeys(std::string_view name, std::string_view host,
-                   std::span<const std::string_view> tags, const ExtraTags& extra);
+  Keys CombineKeys(std::string_view name, std::string_view host, const TagSetKey& tag_key) const;
 
   size_t max_contexts_;
+  uint64_t empty_host_hash_;  // Sidecar mode has no hosts: hashed once.
   absl::flat_hash_map<uint64_t, Entry> index_;
   std::vector<Context> contexts_;
   std::vector<uint8_t> live_;
   std::vector<ContextId> free_ids_;
   internal::StringInterner strings_;
-  std::vector<uint64_t> scratch_;  // Client tag hashes of the current Resolve().
+  std::vector<uint64_t> scratch_;  // For ComputeTagSetKey().
 };
 
 }  // namespace sidecar::statsd

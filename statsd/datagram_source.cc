@@ -266,6 +266,9 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
   }
 
   void Close() {
+    if (closed) {
+      return;  // Stop() and the destructor may both have asked.
+    }
     closed = true;
     linger_timer->cancel();
     pressure_timer->cancel();
@@ -341,10 +344,17 @@ DatagramSource::DatagramSource(asio::io_context& ingress, DatagramSourceOptions 
       registry_(registry) {}
 
 DatagramSource::~DatagramSource() {
-  for (auto* reader : {udp_reader_.get(), uds_reader_.get()}) {
-    if (reader != nullptr) {
-      reader->Close();
+  // The readers belong to the ingress thread. While its loop may still run there, closing them
+  // here would race with a read in progress, so the close is posted and the readers outlive this
+  // object inside the handler; once the loop has stopped nothing else touches them.
+  if (ingress_.stopped()) {
+    for (auto* reader : {udp_reader_.get(), uds_reader_.get()}) {
+      if (reader != nullptr) {
+        reader->Close();
+      }
     }
+  } else {
+    Stop();
   }
   if (!options_.socket_path.empty() && uds_reader_ != nullptr) {
     ::unlink(options_.socket_path.c_str());

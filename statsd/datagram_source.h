@@ -53,7 +53,8 @@ class DatagramSource {
   // Binds the enabled sockets and starts reading. Errors name the variable to change.
   absl::Status Start();
   uint16_t UdpPort() const { return udp_port_; }
-  // Closes the sockets (posted to the ingress thread) and removes the socket file.
+  // Closes the sockets (posted to the ingress thread). The destructor does the same when the
+  // ingress loop has not stopped, and removes the socket file.
   void Stop();
 
  private:

@@ -123,6 +123,7 @@ Enricher::Enricher(EnricherConfig config, OriginTags* origin_tags, StatsdStats& 
     mapper_ = std::make_unique<Mapper>(config_.mapper_profiles, config_.mapper_cache_size);
   }
   tags_.reserve(64);
+  section_cache_.resize(kSectionCacheSize);
 }
 
 unsigned Enricher::ExtractTags(TagList tags, std::span<const std::string> mapped,
@@ -249,6 +250,7 @@ const ExtraTags& Enricher::ExtraFor(std::string_view container_id, unsigned ust_
   } else {
     if (origins_.size() >= kMaxCachedOrigins) {
       origins_.clear();  // Bounded; a task has a handful of containers.
+      ++section_generation_;
     }
     origin = &origins_[container_id];
     origin->tags = origin_tags_ != nullptr ? origin_tags_->TagsFor(container_id) : nullptr;
@@ -269,6 +271,7 @@ void Enricher::RefreshOrigins() {
     if (tags != origin.tags) {
       origin.tags = std::move(tags);
       origin.extra = {};
+      ++section_generation_;
     }
   };
   if (no_origin_loaded_) {
@@ -276,10 +279,61 @@ void Enricher::RefreshOrigins() {
   }
   if (origins_.size() > kMaxCachedOrigins) {
     origins_.clear();
+    ++section_generation_;
   }
   for (auto& [container_id, origin] : origins_) {
     refresh(origin, container_id);
   }
+}
+
+const Enricher::SectionEntry& Enricher::CachedSection(const MetricSample& sample) {
+  const std::string_view section = sample.tags.raw();
+  const std::string_view container_id = sample.container_id;
+  const bool card_field = !sample.cardinality.empty();
+  uint64_t hash = internal::HashBytes(section, card_field ? 0x63617264u : 0x74616773u);
+  if (!container_id.empty()) {
+    hash ^= internal::HashBytes(container_id, hash);
+  }
+  SectionEntry& entry = section_cache_[hash & (kSectionCacheSize - 1)];
+  if (entry.generation == section_generation_ && entry.hash == hash &&
+      entry.card_field == card_field && entry.section == section &&
+      entry.container_id == container_id) {
+    tags_.clear();
+    for (const Piece& tag : entry.tags) {
+      tags_.emplace_back(section.data() + tag.offset, tag.size);
+    }
+    return entry;
+  }
+
+  // Miss: extract as usual, noting where each view lies in the section. Views that stay null (or
+  // keep pointing outside the section) were not found there.
+  std::string_view host;
+  std::string_view origin_id;
+  std::string_view cardinality = sample.cardinality;
+  const unsigned ust_mask = ExtractTags(sample.tags, {}, host, origin_id, cardinality);
+  const auto piece = [section](std::string_view view) {
+    const auto begin = reinterpret_cast<uintptr_t>(section.data());
+    const auto at = reinterpret_cast<uintptr_t>(view.data());
+    if (view.data() == nullptr || at < begin || at + view.size() > begin + section.size()) {
+      return Piece{};
+    }
+    return Piece{static_cast<uint32_t>(at - begin), static_cast<uint32_t>(view.size())};
+  };
+  entry.extra = &ExtraFor(container_id, ust_mask);  // May bump section_generation_.
+  entry.generation = section_generation_;
+  entry.hash = hash;
+  entry.card_field = card_field;
+  entry.section.assign(section);
+  entry.container_id.assign(container_id);
+  entry.tags.clear();
+  for (const std::string_view tag : tags_) {
+    entry.tags.push_back(piece(tag));
+  }
+  entry.host = piece(host);
+  entry.origin_id = piece(origin_id);
+  entry.cardinality = card_field ? Piece{} : piece(cardinality);
+  entry.key = ComputeTagSetKey(tags_, *entry.extra, key_scratch_);
+  return entry;
 }
 
 std::span<const EnrichedSample> Enricher::Enrich(const MetricSample& sample) {
@@ -297,7 +351,29 @@ std::span<const EnrichedSample> Enricher::Enrich(const MetricSample& sample) {
       mapped_tags = mapped->tags;
     }
   }
-  const unsigned ust_mask = ExtractTags(sample.tags, mapped_tags, host, origin_id, cardinality);
+  const ExtraTags* extra = nullptr;
+  const TagSetKey* tag_key = nullptr;
+  unsigned ust_mask = 0;
+  if (mapped_tags.empty() && sample.tags.raw().size() <= kMaxCachedSectionBytes) {
+    const SectionEntry& entry = CachedSection(sample);
+    const std::string_view section = sample.tags.raw();
+    const auto view = [section](Piece piece) {
+      return std::string_view(section.data() + piece.offset, piece.size);
+    };
+    if (entry.host.offset != Piece::kAbsent) {
+      host = view(entry.host);
+    }
+    if (entry.origin_id.offset != Piece::kAbsent) {
+      origin_id = view(entry.origin_id);
+    }
+    if (entry.cardinality.offset != Piece::kAbsent) {
+      cardinality = view(entry.cardinality);
+    }
+    extra = entry.extra;
+    tag_key = &entry.key;
+  } else {
+    ust_mask = ExtractTags(sample.tags, mapped_tags, host, origin_id, cardinality);
+  }
 
   if (!config_.namespace_prefix.empty() && !NamespaceExcluded(name)) {
     name_.assign(config_.namespace_prefix);
@@ -318,7 +394,8 @@ std::span<const EnrichedSample> Enricher::Enrich(const MetricSample& sample) {
   out.sample_rate = sample.sample_rate;
   out.timestamp = sample.timestamp;
   out.tags = tags_;
-  out.extra_tags = &ExtraFor(sample.container_id, ust_mask);
+  out.extra_tags = extra != nullptr ? extra : &ExtraFor(sample.container_id, ust_mask);
+  out.tag_key = tag_key;
   out.origin_id = origin_id;
   out.container_id = sample.container_id;
   out.cardinality = cardinality;

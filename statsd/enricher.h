@@ -130,9 +130,12 @@ struct EnrichedSample {
   // (unless a `card:` field was given) `dd.internal.card:`; order and duplicates as sent.
   std::span<const std::string_view> tags;
   const ExtraTags* extra_tags = nullptr;  // Never null from Enrich().
-  std::string_view origin_id;             // `dd.internal.entity_id:` value.
-  std::string_view container_id;          // `c:` field.
-  std::string_view cardinality;           // `card:` field, else `dd.internal.card:` tag.
+  // ComputeTagSetKey(tags, *extra_tags) when the Enricher knows it (null: the resolver computes
+  // it). Saves the per-line tag hashing and sorting for tag sections seen before.
+  const TagSetKey* tag_key = nullptr;
+  std::string_view origin_id;     // `dd.internal.entity_id:` value.
+  std::string_view container_id;  // `c:` field.
+  std::string_view cardinality;   // `card:` field, else `dd.internal.card:` tag.
 };
 
 class Enricher {
@@ -159,11 +162,41 @@ class Enricher {
 
  private:
   static constexpr size_t kMaxCachedOrigins = 1024;
+  // Direct-mapped cache of tag sections (see SectionEntry); a power of two.
+  static constexpr size_t kSectionCacheSize = 1024;
+  // Longer tag sections are not cached (bounds the cache's memory).
+  static constexpr size_t kMaxCachedSectionBytes = 512;
 
   struct Origin {
     std::shared_ptr<const std::vector<std::string>> tags;
     // Indexed by the unified-service-tag keys the client sent (bit 0 env, 1 service, 2 version).
     std::array<std::shared_ptr<const ExtraTags>, 8> extra;
+  };
+
+  // Where an extracted view lies in its tag section; kAbsent = not in the section.
+  struct Piece {
+    static constexpr uint32_t kAbsent = UINT32_MAX;
+    uint32_t offset = kAbsent;
+    uint32_t size = 0;
+  };
+  // What ExtractTags() + ExtraFor() + ComputeTagSetKey() made of one raw tag section (sent without
+  // mapper tags, from one container id, with or without a `card:` field): real traffic repeats a
+  // handful of tag sections byte for byte, so a section seen again costs one hash and one compare
+  // instead of splitting, classifying, hashing and sorting its tags. Views are kept as offsets
+  // into the section, so a hit rebuilds them into the current packet. `extra` points into an
+  // Origin: entries from before an origin's ExtraTags may have been freed carry an old generation.
+  struct SectionEntry {
+    uint64_t generation = 0;  // 0 = never filled.
+    uint64_t hash = 0;
+    bool card_field = false;
+    std::string section;
+    std::string container_id;
+    std::vector<Piece> tags;
+    Piece host;         // kAbsent: the default host.
+    Piece origin_id;    // kAbsent: none.
+    Piece cardinality;  // kAbsent: the `card:` field (or none).
+    const ExtraTags* extra = nullptr;
+    TagSetKey key;
   };
 
   // Client tags of `tags` into tags_, metadata into the out-parameters. Returns the UST mask.
@@ -176,6 +209,8 @@ class Enricher {
   std::shared_ptr<const ExtraTags> BuildExtra(const std::vector<std::string>* origin_tags,
                                               unsigned ust_mask) const;
   std::vector<std::string> SortedTags(const ExtraTags& extra) const;
+  // ExtractTags() + ExtraFor() for a sample without mapper tags, through the section cache.
+  const SectionEntry& CachedSection(const MetricSample& sample);
 
   EnricherConfig config_;
   OriginTags* origin_tags_;
@@ -189,7 +224,11 @@ class Enricher {
   absl::flat_hash_map<std::string, Origin, internal::StringViewHash, internal::StringViewEq>
       origins_;
 
+  std::vector<SectionEntry> section_cache_;  // kSectionCacheSize entries.
+  uint64_t section_generation_ = 1;          // Bumped when cached `extra` pointers may dangle.
+
   // Scratch reused across calls.
+  std::vector<uint64_t> key_scratch_;
   std::vector<std::string_view> tags_;
   std::string name_;
   std::string dist_name_;

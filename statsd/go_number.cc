@@ -1,5 +1,6 @@
 #include "statsd/go_number.h"
 
+#include <array>
 #include <bit>
 #include <charconv>
 #include <cstring>
@@ -149,7 +150,45 @@ bool DecimalOverflows(std::string_view digits) {
 }
 
 // Decimal literal without its sign. `text` is the whole literal, for the underscore rule.
+// Plain decimals (`42`, `0.125`: digits on both sides of an optional dot, at most 15 digits) are
+// most DogStatsD values. Their digits form an integer below 2^53 and the scale a power of ten up
+// to 1e15, both exact doubles, so one IEEE division gives the correctly rounded value: the same
+// result as from_chars, which costs several times more. Anything else returns false.
+bool ParsePlainDecimal(std::string_view body, double& value) {
+  constexpr size_t kMaxDigits = 15;
+  static constexpr std::array<double, kMaxDigits + 1> kPowers = {
+      1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  if (body.empty() || body.size() > kMaxDigits + 1) {
+    return false;
+  }
+  uint64_t mantissa = 0;
+  size_t digits = 0;
+  size_t dot = std::string_view::npos;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (IsDigit(c)) {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
+      ++digits;
+    } else if (c == '.' && dot == std::string_view::npos && i > 0 && i + 1 < body.size()) {
+      dot = i;
+    } else {
+      return false;
+    }
+  }
+  if (digits > kMaxDigits) {
+    return false;
+  }
+  value = static_cast<double>(mantissa);
+  if (dot != std::string_view::npos) {
+    value /= kPowers[body.size() - dot - 1];
+  }
+  return true;
+}
+
 std::optional<double> ParseDecimal(std::string_view text, std::string_view body, bool negative) {
+  if (double value; ParsePlainDecimal(body, value)) {
+    return negative ? -value : value;
+  }
   std::string heap_copy;
   char stack_copy[128];
   if (body.find('_') != std::string_view::npos) {

@@ -112,7 +112,8 @@ void TimeSampler::Add(const EnrichedSample& sample, double now) {
   const size_t value_count = is_set ? 1 : sample.values.size();
   const ExtraTags& extra = sample.extra_tags != nullptr ? *sample.extra_tags : NoExtraTags();
 
-  const ResolveResult resolved = resolver_.Resolve(sample.name, sample.host, sample.tags, extra);
+  const ResolveResult resolved =
+      resolver_.Resolve(sample.name, sample.host, sample.tags, extra, sample.tag_key);
   if (resolved.status != ResolveResult::Status::kResolved) {
     (resolved.status == ResolveResult::Status::kLimit ? stats_.dropped_context_limit()
                                                       : stats_.dropped_context_collision())
@@ -183,39 +184,42 @@ TimeSampler::Bucket& TimeSampler::BucketFor(int64_t start) {
 }
 
 TimeSampler::Slot& TimeSampler::SlotFor(ContextId id, Bucket& bucket, MetricType type) {
-  ContextState& state = states_[id];
-  if (state.bucket_start == bucket.start) {
-    return bucket.slots[state.slot];
+  if (bucket.slots.size() <= id) {
+    bucket.slots.resize(std::max<size_t>(resolver_.id_bound(), size_t{id} + 1));
   }
-  const auto [it, inserted] = bucket.index.try_emplace(id, static_cast<uint32_t>(bucket.used));
-  if (inserted) {
-    if (bucket.used == bucket.slots.size()) {
-      bucket.slots.emplace_back();
+  Slot& slot = bucket.slots[id];
+  if (slot.live) {
+    return slot;
+  }
+  slot.live = true;
+  bucket.contexts.push_back(id);
+  slot.type = type == MetricType::kTiming ? MetricType::kHistogram : type;
+  slot.value = 0;
+  slot.count = 0;
+  if (SlotData* data = slot.data.get(); data != nullptr) {
+    data->samples.clear();
+    if (data->samples.capacity() > kMaxKeptHistogramCapacity) {
+      data->samples.shrink_to_fit();
     }
-    Slot& slot = bucket.slots[bucket.used++];
-    slot.context = id;
-    slot.type = type == MetricType::kTiming ? MetricType::kHistogram : type;
-    slot.value = 0;
-    slot.count = 0;
-    slot.samples.clear();
-    if (slot.samples.capacity() > kMaxKeptHistogramCapacity) {
-      slot.samples.shrink_to_fit();
+    data->set_hashes.clear();
+    if (data->set_hashes.capacity() > kMaxKeptHistogramCapacity) {
+      data->set_hashes.shrink_to_fit();
     }
-    slot.set_hashes.clear();
-    if (slot.set_hashes.capacity() > kMaxKeptHistogramCapacity) {
-      slot.set_hashes.shrink_to_fit();
-    }
-    if (slot.sketch != nullptr) {
-      slot.sketch->Clear();
+    if (data->sketch != nullptr) {
+      data->sketch->Clear();
     }
   }
-  state.bucket_start = bucket.start;
-  state.slot = it->second;
-  return bucket.slots[it->second];
+  return slot;
 }
 
 void TimeSampler::AddValue(Slot& slot, double value, std::string_view set_value,
                            double sample_rate) {
+  const auto data = [&slot]() -> SlotData& {
+    if (slot.data == nullptr) {
+      slot.data = std::make_unique<SlotData>();
+    }
+    return *slot.data;
+  };
   switch (slot.type) {
     case MetricType::kGauge:
       slot.value = value;  // Last value wins; the rate is ignored.
@@ -232,26 +236,28 @@ void TimeSampler::AddValue(Slot& slot, double value, std::string_view set_value,
         std::memcpy(bytes, &value, sizeof(bytes));
         hash = internal::HashBytes(std::string_view(bytes, sizeof(bytes)), kSetSeed);
       }
-      slot.set_hashes.push_back(hash);
+      data().set_hashes.push_back(hash);
       break;
     }
     case MetricType::kHistogram:
     case MetricType::kTiming: {
       const double rate = sample_rate == 0 ? 1 : sample_rate;
       const int64_t weight = GoFloatToInt64(1 / rate);
-      slot.samples.emplace_back(value, weight);
+      data().samples.emplace_back(value, weight);
       slot.value += value * (1 / rate);
       slot.count += weight;
       break;
     }
-    case MetricType::kDistribution:
-      if (slot.sketch == nullptr) {
-        slot.sketch = std::make_unique<DDSketch>();
+    case MetricType::kDistribution: {
+      std::unique_ptr<DDSketch>& sketch = data().sketch;
+      if (sketch == nullptr) {
+        sketch = std::make_unique<DDSketch>();
       }
-      if (!slot.sketch->Insert(value, sample_rate)) {
+      if (!sketch->Insert(value, sample_rate)) {
         stats_.dropped_sketch_weight_limit().Add();
       }
       break;
+    }
   }
 }
 
@@ -322,6 +328,9 @@ FlushResult TimeSampler::Flush(double now, bool force) {
   sketch_index_.clear();
   std::vector<ContextId> expired_counters;
 
+  // Sized like the previous flush: growing a vector of 10k+ series moves every one of them.
+  out.series.reserve(last_series_count_);
+  index_series_ = false;
   if (!buckets_.empty()) {
     std::vector<Bucket*> closed;
     for (const std::unique_ptr<Bucket>& bucket : buckets_) {
@@ -331,6 +340,9 @@ FlushResult TimeSampler::Flush(double now, bool force) {
     }
     std::sort(closed.begin(), closed.end(),
               [](const Bucket* a, const Bucket* b) { return a->start < b->start; });
+    // One bucket has one slot per context, so its series are distinct: the index that merges
+    // the points of several buckets into one serie is only needed for two or more.
+    index_series_ = closed.size() > 1;
     for (Bucket* bucket : closed) {
       // Adding a 0 to a counter already sampled in the bucket changes nothing (§7.4).
       ZeroFillCounters(*bucket, expired_counters);
@@ -349,6 +361,7 @@ FlushResult TimeSampler::Flush(double now, bool force) {
   }
   last_cutoff_ = cutoff;
 
+  last_series_count_ = out.series.size();
   for (Serie& serie : no_aggregation_series_) {
     out.series.push_back(std::move(serie));
   }
@@ -375,7 +388,7 @@ void TimeSampler::ZeroFillCounters(Bucket& bucket, std::vector<ContextId>& expir
       expired_counters.push_back(id);
       continue;
     }
-    const bool has_slot = state.bucket_start == bucket.start || bucket.index.contains(id);
+    const bool has_slot = id < bucket.slots.size() && bucket.slots[id].live;
     if (!has_slot) {
       SlotFor(id, bucket, MetricType::kCounter);  // A counter slot holding 0.
     }
@@ -384,9 +397,15 @@ void TimeSampler::ZeroFillCounters(Bucket& bucket, std::vector<ContextId>& expir
 
 void TimeSampler::EmitSerie(FlushResult& out, ContextId id, uint32_t kind, std::string_view suffix,
                             SeriesType type, int64_t timestamp, double value) {
-  const uint64_t key =
-      (uint64_t{id} << 24) | (uint64_t{kind} << 4) | static_cast<uint64_t>(static_cast<int>(type));
-  const auto [it, inserted] = serie_index_.try_emplace(key, out.series.size());
+  size_t index = out.series.size();
+  bool inserted = true;
+  if (index_series_) {
+    const uint64_t key = (uint64_t{id} << 24) | (uint64_t{kind} << 4) |
+                         static_cast<uint64_t>(static_cast<int>(type));
+    const auto [it, added] = serie_index_.try_emplace(key, index);
+    index = it->second;
+    inserted = added;
+  }
   if (inserted) {
     const Context& context = resolver_.Get(id);
     Serie serie;
@@ -402,15 +421,14 @@ void TimeSampler::EmitSerie(FlushResult& out, ContextId id, uint32_t kind, std::
     serie.interval = kBucketSeconds;
     out.series.push_back(std::move(serie));
   }
-  out.series[it->second].points.push_back(Point{timestamp, value});
+  out.series[index].points.push_back(Point{timestamp, value});
 }
 
 void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
   const int64_t ts = bucket.start;
   const auto interval = static_cast<double>(kBucketSeconds);
-  for (size_t i = 0; i < bucket.used; ++i) {
-    Slot& slot = bucket.slots[i];
-    const ContextId id = slot.context;
+  for (const ContextId id : bucket.contexts) {
+    Slot& slot = bucket.slots[id];
     switch (slot.type) {
       case MetricType::kGauge:
         EmitSerie(out, id, 0, "", SeriesType::kGauge, ts, slot.value);
@@ -419,21 +437,22 @@ void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
         EmitSerie(out, id, 0, "", SeriesType::kRate, ts, slot.value / interval);
         break;
       case MetricType::kSet: {
-        if (slot.set_hashes.empty()) {
+        if (slot.data == nullptr || slot.data->set_hashes.empty()) {
           break;
         }
-        std::sort(slot.set_hashes.begin(), slot.set_hashes.end());
-        const auto unique = std::unique(slot.set_hashes.begin(), slot.set_hashes.end());
+        std::vector<uint64_t>& hashes = slot.data->set_hashes;
+        std::sort(hashes.begin(), hashes.end());
+        const auto unique = std::unique(hashes.begin(), hashes.end());
         EmitSerie(out, id, 0, "", SeriesType::kGauge, ts,
-                  static_cast<double>(unique - slot.set_hashes.begin()));
+                  static_cast<double>(unique - hashes.begin()));
         break;
       }
       case MetricType::kHistogram:
       case MetricType::kTiming: {
-        if (slot.samples.empty()) {
+        if (slot.data == nullptr || slot.data->samples.empty()) {
           break;
         }
-        auto& samples = slot.samples;
+        auto& samples = slot.data->samples;
         std::sort(samples.begin(), samples.end(),
                   [](const auto& a, const auto& b) { return a.first < b.first; });
         for (size_t k = 0; k < aggregates_.size(); ++k) {
@@ -490,7 +509,7 @@ void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
         break;
       }
       case MetricType::kDistribution: {
-        if (slot.sketch == nullptr || slot.sketch->Empty()) {
+        if (slot.data == nullptr || slot.data->sketch == nullptr || slot.data->sketch->Empty()) {
           break;
         }
         const auto [it, inserted] = sketch_index_.try_emplace(id, out.sketches.size());
@@ -504,7 +523,7 @@ void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
           }
           out.sketches.push_back(std::move(serie));
         }
-        out.sketches[it->second].points.push_back(slot.sketch->ToSketchPoint(ts));
+        out.sketches[it->second].points.push_back(slot.data->sketch->ToSketchPoint(ts));
         break;
       }
     }
@@ -512,18 +531,12 @@ void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
 }
 
 void TimeSampler::ReleaseBucket(Bucket* bucket) {
-  for (size_t i = 0; i < bucket->used; ++i) {
-    ContextState& state = states_[bucket->slots[i].context];
-    if (state.bucket_start == bucket->start) {
-      state.bucket_start = ContextState::kNoBucket;
-    }
+  // Empty the bucket for reuse, keeping its storage: rotating buckets allocates nothing once
+  // warmed up.
+  for (const ContextId id : bucket->contexts) {
+    bucket->slots[id].live = false;
   }
-  // Empty the bucket for reuse. Erasing keeps the index's storage (absl's clear() frees a large
-  // table), so rotating buckets allocates nothing once warmed up.
-  for (size_t i = 0; i < bucket->used; ++i) {
-    bucket->index.erase(bucket->slots[i].context);
-  }
-  bucket->used = 0;
+  bucket->contexts.clear();
   if (current_ == bucket) {
     current_ = nullptr;
   }

@@ -105,27 +105,33 @@ class TimeSampler {
  private:
   enum class Aggregate : uint8_t { kMax, kMin, kMedian, kAvg, kSum, kCount };
 
-  struct Slot {
-    ContextId context = 0;
-    MetricType type = MetricType::kGauge;  // kTiming is stored as kHistogram.
-    double value = 0;                      // Gauge last value, counter sum, histogram sum.
-    int64_t count = 0;                     // Histogram count (sum of weights).
+  // What sets, histograms and distributions keep besides a Slot's value and count.
+  struct SlotData {
     std::vector<std::pair<double, int64_t>> samples;  // Histogram (value, weight).
     std::vector<uint64_t> set_hashes;                 // Set values, hashed.
     std::unique_ptr<DDSketch> sketch;                 // Distribution; kept for reuse.
   };
 
-  struct Bucket {
-    int64_t start = 0;
-    std::vector<Slot> slots;  // slots[0, used) are live; the rest keep storage for reuse.
-    size_t used = 0;
-    absl::flat_hash_map<ContextId, uint32_t> index;
+  // Small (32 bytes) so that the slots of 10k+ contexts stay in cache: most samples are gauges and
+  // counters, which need only `value`; the rest lives behind `data`.
+  struct Slot {
+    bool live = false;                     // The context has a sample (or a zero) in the bucket.
+    MetricType type = MetricType::kGauge;  // kTiming is stored as kHistogram.
+    double value = 0;                      // Gauge last value, counter sum, histogram sum.
+    int64_t count = 0;                     // Histogram count (sum of weights).
+    std::unique_ptr<SlotData> data;        // Created on first use; kept for reuse.
   };
 
-  struct ContextState {
-    static constexpr int64_t kNoBucket = std::numeric_limits<int64_t>::min();
-    int64_t bucket_start = kNoBucket;  // Cache: the bucket `slot` belongs to.
-    uint32_t slot = 0;
+  // Slots are indexed by ContextId, like states_: a sample's slot and state are found from its id
+  // alone (two independent loads, no per-bucket map), and `contexts` keeps the order in which
+  // contexts entered the bucket, which is the order of the flushed series.
+  struct Bucket {
+    int64_t start = 0;
+    std::vector<Slot> slots;          // Indexed by ContextId; kept for reuse.
+    std::vector<ContextId> contexts;  // Those with a live slot, in arrival order.
+  };
+
+  struct ContextState {  // 24 bytes.
     double last_seen = 0;
     double counter_last_seen = 0;
     bool zero_fill = false;  // Tracked as a counter (§7.4).
@@ -161,7 +167,11 @@ class TimeSampler {
   std::vector<ServiceCheckRecord> service_checks_;
 
   // Flush scratch: (context, output kind, type) -> index in FlushResult::series / sketches.
+  // serie_index_ is used only while index_series_ (several buckets in one flush).
   absl::flat_hash_map<uint64_t, size_t> serie_index_;
+  bool index_series_ = false;
+  size_t last_series_count_ = 0;  // Aggregated series of the previous flush.
+
   absl::flat_hash_map<ContextId, size_t> sketch_index_;
 };
 

@@ -33,6 +33,7 @@
 #include "apm/trace_sampler.h"
 #include "apm/trace_types.h"
 #include "apm/trace_writer.h"
+#include "apm/tracer_payload_encoder.h"
 #include "msgpack.hpp"
 
 namespace sidecar::apm {
@@ -504,21 +505,31 @@ void BM_ProcessNoSqlCache(benchmark::State& state) {
 }
 BENCHMARK(BM_ProcessNoSqlCache);
 
+// The synthetic body decoded and processed once, as the writer receives it; nullopt (and the
+// benchmark skipped) when a stage fails.
+std::optional<TracerPayload> ProcessedPayload(const Input& input, Stages& stages,
+                                              benchmark::State& state) {
+  if (stages.processor() == nullptr) {
+    state.SkipWithError("Processor::Create failed");
+    return std::nullopt;
+  }
+  TracerPayload processed = input.decoded;
+  if (!stages.processor()->Process(processed, Stages::NodeInfo())) {
+    state.SkipWithError("the processor dropped the whole payload");
+    return std::nullopt;
+  }
+  return processed;
+}
+
 // TraceWriter::Add of processed payloads; the writer flushes (AgentPayload + zstd level 1) each
 // time its buffer passes 3.2 MB, as in production.
 void BM_WriteAgentPayload(benchmark::State& state) {
   std::optional<Input> input = MakeInput(Body::kSynthetic, TraceApiVersion::kV04, state);
   if (!input.has_value()) return;
   Stages stages;
-  if (stages.processor() == nullptr) {
-    state.SkipWithError("Processor::Create failed");
-    return;
-  }
-  TracerPayload processed = input->decoded;
-  if (!stages.processor()->Process(processed, Stages::NodeInfo())) {
-    state.SkipWithError("the processor dropped the whole payload");
-    return;
-  }
+  std::optional<TracerPayload> maybe_processed = ProcessedPayload(*input, stages, state);
+  if (!maybe_processed.has_value()) return;
+  const TracerPayload& processed = *maybe_processed;
   uint64_t compressed_bytes = 0;
   TraceWriter writer = MakeWriter(stages.registry(), compressed_bytes);
   for (auto _ : state) {
@@ -530,6 +541,32 @@ void BM_WriteAgentPayload(benchmark::State& state) {
                                       static_cast<double>(state.iterations() * input->spans);
 }
 BENCHMARK(BM_WriteAgentPayload);
+
+// Serializing one processed payload: the protoc-generated serializer (the baseline) against the
+// hand-written TracerPayloadEncoder the writer uses; both write the same bytes.
+void BM_SerializeTracerPayload(benchmark::State& state, bool generated) {
+  std::optional<Input> input = MakeInput(Body::kSynthetic, TraceApiVersion::kV04, state);
+  if (!input.has_value()) return;
+  Stages stages;
+  std::optional<TracerPayload> maybe_processed = ProcessedPayload(*input, stages, state);
+  if (!maybe_processed.has_value()) return;
+  const TracerPayload& processed = *maybe_processed;
+  TracerPayloadEncoder encoder;
+  std::string out;
+  for (auto _ : state) {
+    if (generated) {
+      out.resize(processed.ByteSizeLong());
+      processed.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data()));
+    } else {
+      out.resize(encoder.Measure(processed));
+      encoder.Write(processed, reinterpret_cast<uint8_t*>(out.data()));
+    }
+    benchmark::DoNotOptimize(out.data());
+  }
+  ReportSpans(state, *input);
+}
+BENCHMARK_CAPTURE(BM_SerializeTracerPayload, generated, true);
+BENCHMARK_CAPTURE(BM_SerializeTracerPayload, encoder, false);
 
 // What one receiver request costs the sidecar: decode, process, write (the HTTP layer aside).
 void BM_EndToEnd(benchmark::State& state, Body kind) {

@@ -29,6 +29,7 @@ using Json = nlohmann::json;
 using ::sidecar::testing::IsOk;
 using ::sidecar::testing::StatusIs;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
@@ -401,6 +402,34 @@ TEST(ForwardDecoderTest, DeepNestingIsRejected) {
   nested += Nil();
   const Decoded decoded = FeedAll(Arr(3) + Str("t") + Uint(1) + Map(1) + Str("deep") + nested);
   EXPECT_THAT(decoded.status, StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(ForwardDecoderTest, ContainerKeyIsWrittenAsItsJsonText) {
+  const Decoded decoded = FeedAll(Arr(3) + Str("t") + Uint(1) + Map(2) + Str("log") + Str("m") +
+                                  Map(1) + Str("inner") + Uint(2) + Str("v"));
+  ASSERT_THAT(decoded.status, IsOk());
+  ASSERT_THAT(decoded.messages, SizeIs(1));
+  EXPECT_EQ(decoded.messages[0].records[0].attributes, Json::parse(R"({"{\"inner\":2}":"v"})"));
+}
+
+// Found by the logs_forward fuzz target: maps used as keys of maps, nested, made every level
+// escape the level below, doubling the text each time (339 bytes took 10 s to decode).
+TEST(ForwardDecoderTest, NestedContainerKeysDoNotExpandExponentially) {
+  constexpr size_t kLevels = 40;
+  std::string record = Map(1);  // The record: one field whose key is the nested chain.
+  for (size_t i = 0; i < kLevels; ++i) {
+    record += Map(1);  // Each map's key is the next map; its value is nil.
+  }
+  record += Str("k");
+  for (size_t i = 0; i <= kLevels; ++i) {
+    record += Nil();
+  }
+  const Decoded decoded = FeedAll(Arr(3) + Str("t") + Uint(1) + record);
+  ASSERT_THAT(decoded.status, IsOk());
+  ASSERT_THAT(decoded.messages, SizeIs(1));
+  const std::string& message = decoded.messages[0].records[0].message;
+  EXPECT_LT(message.size(), 64u) << message;
+  EXPECT_THAT(message, HasSubstr("<map>"));
 }
 
 // ---- protocol violations

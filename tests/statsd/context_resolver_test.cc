@@ -51,6 +51,28 @@ TEST(ContextResolverTest, ExtraTagsCombineWithClientTagsAsOneSet) {
   EXPECT_EQ(resolver.KeyOf("m", "", Tags{"team:a", "a", "b"}, extra), key);
 }
 
+TEST(ContextResolverTest, PrecomputedTagSetKeyResolvesToTheSameContext) {
+  ContextResolver resolver(10);
+  const ExtraTags extra({"x", "team:a"});
+  const Tags tags{"b", "a", "b", "x"};
+  std::vector<uint64_t> scratch;
+  const TagSetKey tag_key = ComputeTagSetKey(tags, extra, scratch);
+  EXPECT_EQ(tag_key.count, 4u);  // a, b, team:a, x
+  const ResolveResult first = resolver.Resolve("m", "h", tags, extra, &tag_key);
+  ASSERT_EQ(first.status, ResolveResult::Status::kResolved);
+  EXPECT_TRUE(first.created);
+  EXPECT_THAT(resolver.Get(first.id).tags, ElementsAre("a", "b", "team:a", "x"));
+  const ResolveResult second = resolver.Resolve("m", "h", Tags{"x", "a", "b"}, extra);
+  EXPECT_FALSE(second.created);
+  EXPECT_EQ(second.id, first.id);
+  const ResolveResult third = resolver.Resolve("m", "h", tags, extra, &tag_key);
+  EXPECT_FALSE(third.created);
+  EXPECT_EQ(third.id, first.id);
+  // The key covers the tags: another name or host is another context.
+  EXPECT_TRUE(resolver.Resolve("n", "h", tags, extra, &tag_key).created);
+  EXPECT_TRUE(resolver.Resolve("m", "", tags, extra, &tag_key).created);
+}
+
 TEST(ContextResolverTest, ResolvesToTheSameContext) {
   ContextResolver resolver(10);
   const ExtraTags extra({"x"});

@@ -294,6 +294,83 @@ TEST_F(EnricherTest, RefreshOriginsPicksUpNewTags) {
   EXPECT_THAT(AllTags(Enrich("m:1|g")[0]), ElementsAre("task_arn:new"));
 }
 
+// Tag sections seen before are served from a cache: a hit must give exactly what a fresh
+// Enricher (always a miss) gives, with views into the current line, and a tag key equal to the
+// resolver's own computation.
+TEST_F(EnricherTest, RepeatedTagSectionsEnrichLikeTheFirstTime) {
+  origins_.SetTaskTags({"task_arn:t", "env:task"});
+  origins_.SetContainerTags("ci-abc", {"task_arn:t", "container_name:app"});
+  const EnricherConfig config{.default_host = "H", .dogstatsd_tags = {"d:1", "shared"}};
+  const ParserOptions parser_options{.origin_detection_client = true};
+  const std::vector<std::string> lines = {
+      "a:1|g|#x,y,z",
+      "b:2|c|#x,y,z",  // Same section, other name.
+      "a:1|g|#z,y,x",  // Same set, other order: a different section.
+      "a:1|g|#x,y,z|c:ci-abc",
+      "a:1|g|#x,y,z|c:ci-other",
+      "a:1|g|#host:h1,x,dd.internal.entity_id:e1,service:s",
+      "a:1|g|#host:,x",
+      "a:1|g|#dd.internal.card:high,x",
+      "a:1|g|#dd.internal.card:high,x|card:low",
+      "a:1|g|#env:client,shared,x,x",
+      "a:1|g|#",
+      "a:1|g",
+      "a:1|g|#,,",
+      "a:1|s|#x,y,z",
+  };
+  struct Seen {
+    std::string name, host, origin_id, cardinality, container_id;
+    std::vector<std::string> tags, extra;
+  };
+  const auto seen = [](const EnrichedSample& s) {
+    return Seen{std::string(s.name),        std::string(s.host),         std::string(s.origin_id),
+                std::string(s.cardinality), std::string(s.container_id), Strings(s.tags),
+                s.extra_tags->tags()};
+  };
+  Make(config, parser_options);
+  std::vector<uint64_t> scratch;
+  for (int pass = 0; pass < 3; ++pass) {
+    for (const std::string& line : lines) {
+      Enricher fresh(config, &origins_, stats_);
+      const Parser parser(parser_options);
+      const std::string fresh_line = line;
+      const ParseResult fresh_result = parser.Parse(fresh_line);
+      const auto expected = fresh.Enrich(std::get<MetricSample>(fresh_result));
+      ASSERT_EQ(expected.size(), 1u) << line;
+      const Seen want = seen(expected[0]);
+
+      const auto got = Enrich(line);  // A new copy of the line each time.
+      ASSERT_EQ(got.size(), 1u) << line;
+      const Seen have = seen(got[0]);
+      EXPECT_EQ(have.name, want.name) << line;
+      EXPECT_EQ(have.host, want.host) << line;
+      EXPECT_EQ(have.origin_id, want.origin_id) << line;
+      EXPECT_EQ(have.cardinality, want.cardinality) << line;
+      EXPECT_EQ(have.container_id, want.container_id) << line;
+      EXPECT_EQ(have.tags, want.tags) << line;
+      EXPECT_EQ(have.extra, want.extra) << line;
+      for (const std::string_view tag : got[0].tags) {
+        EXPECT_TRUE(tag.data() >= line_.data() &&
+                    tag.data() + tag.size() <= line_.data() + line_.size())
+            << line << ": tag views must point into the current line";
+      }
+      ASSERT_NE(got[0].tag_key, nullptr) << line;
+      const TagSetKey key = ComputeTagSetKey(got[0].tags, *got[0].extra_tags, scratch);
+      EXPECT_EQ(got[0].tag_key->sum, key.sum) << line;
+      EXPECT_EQ(got[0].tag_key->check, key.check) << line;
+      EXPECT_EQ(got[0].tag_key->count, key.count) << line;
+    }
+  }
+}
+
+TEST_F(EnricherTest, LongTagSectionsBypassTheTagSectionCache) {
+  Make({});
+  const auto samples = Enrich("m:1|g|#" + std::string(600, 'x'));
+  ASSERT_EQ(samples.size(), 1u);
+  EXPECT_EQ(samples[0].tag_key, nullptr);  // The resolver computes it.
+  EXPECT_THAT(Strings(samples[0].tags), ElementsAre(std::string(600, 'x')));
+}
+
 TEST_F(EnricherTest, NullOriginTagsMeansNone) {
   Enricher enricher({.static_tags = {"a"}}, nullptr, stats_);
   const Parser parser{ParserOptions{}};

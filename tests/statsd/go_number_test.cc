@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <ostream>
 #include <string>
@@ -116,6 +118,48 @@ TEST(GoFloatTest, AcceptsLongUnderscoredLiteral) {
   const std::optional<double> value = ParseGoFloat(text);
   ASSERT_TRUE(value.has_value());
   EXPECT_EQ(*value, 1e100);
+}
+
+// Short plain decimals take a fast path (integer / power of ten); it must round exactly like the
+// general one. strtod is the reference (correctly rounded, same grammar for these strings).
+TEST(GoFloatTest, PlainDecimalsRoundLikeStrtod) {
+  uint64_t state = 0x9e3779b97f4a7c15ULL;
+  const auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int i = 0; i < 200'000; ++i) {
+    const size_t digits = 1 + next() % 17;  // Up to 17: past the fast path's 15-digit limit too.
+    std::string text;
+    if (next() % 4 == 0) {
+      text += '-';
+    }
+    for (size_t d = 0; d < digits; ++d) {
+      text += static_cast<char>('0' + next() % 10);
+    }
+    if (next() % 2 == 0) {
+      text.insert(text.size() - next() % digits, 1, '.');
+    }
+    const std::optional<double> value = ParseGoFloat(text);
+    ASSERT_TRUE(value.has_value()) << text;
+    const double expected = std::strtod(text.c_str(), nullptr);
+    EXPECT_EQ(*value, expected) << text;
+    EXPECT_EQ(std::signbit(*value), std::signbit(expected)) << text;
+  }
+}
+
+TEST(GoFloatTest, PlainDecimalEdgeCases) {
+  EXPECT_EQ(ParseGoFloat("999999999999999"), 999999999999999.0);
+  EXPECT_EQ(ParseGoFloat("0.000000000000001"), 1e-15);
+  EXPECT_EQ(ParseGoFloat("0.1"), 0.1);
+  EXPECT_EQ(ParseGoFloat("1."), 1.0);
+  EXPECT_EQ(ParseGoFloat(".5"), 0.5);
+  EXPECT_TRUE(std::signbit(*ParseGoFloat("-0")));
+  EXPECT_FALSE(ParseGoFloat(".").has_value());
+  EXPECT_FALSE(ParseGoFloat("1..2").has_value());
+  EXPECT_FALSE(ParseGoFloat("1.2.3").has_value());
 }
 
 TEST(GoInt64Test, AcceptsSignedDecimalIntegers) {

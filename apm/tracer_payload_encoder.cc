@@ -1,0 +1,206 @@
+#include "apm/tracer_payload_encoder.h"
+
+#include <cstring>
+#include <string>
+
+namespace sidecar::apm {
+namespace {
+
+constexpr uint32_t kVarint = 0;
+constexpr uint32_t kFixed64 = 1;
+constexpr uint32_t kLengthDelimited = 2;
+
+constexpr uint32_t Tag(uint32_t field, uint32_t wire_type) { return (field << 3) | wire_type; }
+
+size_t VarintSize(uint64_t value) {
+  // 1 + floor(bits / 7): the branch-free form of counting 7-bit groups.
+  const int bits = 64 - __builtin_clzll(value | 1);
+  return static_cast<size_t>((bits * 9 + 64) / 64);
+}
+
+// protobuf writes a negative int32 or int64 as the ten-byte varint of its 64-bit two's complement.
+uint64_t SignExtended(int64_t value) { return static_cast<uint64_t>(value); }
+
+uint8_t* WriteVarint(uint64_t value, uint8_t* out) {
+  while (value >= 0x80) {
+    *out++ = static_cast<uint8_t>(value | 0x80);
+    value >>= 7;
+  }
+  *out++ = static_cast<uint8_t>(value);
+  return out;
+}
+
+uint8_t* WriteBytes(std::string_view bytes, uint8_t* out) {
+  out = WriteVarint(bytes.size(), out);
+  std::memcpy(out, bytes.data(), bytes.size());
+  return out + bytes.size();
+}
+
+// Every tag below is under 128: one byte.
+size_t StringFieldSize(const std::string& value) {
+  return value.empty() ? 0 : 1 + VarintSize(value.size()) + value.size();
+}
+uint8_t* WriteStringField(uint32_t field, const std::string& value, uint8_t* out) {
+  if (value.empty()) {
+    return out;
+  }
+  *out++ = static_cast<uint8_t>(Tag(field, kLengthDelimited));
+  return WriteBytes(value, out);
+}
+size_t VarintFieldSize(uint64_t value) { return value == 0 ? 0 : 1 + VarintSize(value); }
+uint8_t* WriteVarintField(uint32_t field, uint64_t value, uint8_t* out) {
+  if (value == 0) {
+    return out;
+  }
+  *out++ = static_cast<uint8_t>(Tag(field, kVarint));
+  return WriteVarint(value, out);
+}
+
+// A map entry message always carries both its key (1) and value (2), defaults included, as the
+// generated code writes them.
+size_t StringEntrySize(const std::string& key, const std::string& value) {
+  return 2 + VarintSize(key.size()) + key.size() + VarintSize(value.size()) + value.size();
+}
+size_t DoubleEntrySize(const std::string& key) {
+  return 1 + VarintSize(key.size()) + key.size() + 1 + sizeof(double);
+}
+
+size_t StringMapSize(const google::protobuf::Map<std::string, std::string>& map) {
+  size_t size = 0;
+  for (const auto& [key, value] : map) {
+    const size_t entry = StringEntrySize(key, value);
+    size += 1 + VarintSize(entry) + entry;
+  }
+  return size;
+}
+uint8_t* WriteStringMap(uint32_t field, const google::protobuf::Map<std::string, std::string>& map,
+                        uint8_t* out) {
+  for (const auto& [key, value] : map) {
+    *out++ = static_cast<uint8_t>(Tag(field, kLengthDelimited));
+    out = WriteVarint(StringEntrySize(key, value), out);
+    *out++ = static_cast<uint8_t>(Tag(1, kLengthDelimited));
+    out = WriteBytes(key, out);
+    *out++ = static_cast<uint8_t>(Tag(2, kLengthDelimited));
+    out = WriteBytes(value, out);
+  }
+  return out;
+}
+
+size_t DoubleMapSize(const google::protobuf::Map<std::string, double>& map) {
+  size_t size = 0;
+  for (const auto& [key, value] : map) {
+    const size_t entry = DoubleEntrySize(key);
+    size += 1 + VarintSize(entry) + entry;
+  }
+  return size;
+}
+uint8_t* WriteDoubleMap(uint32_t field, const google::protobuf::Map<std::string, double>& map,
+                        uint8_t* out) {
+  for (const auto& [key, value] : map) {
+    *out++ = static_cast<uint8_t>(Tag(field, kLengthDelimited));
+    out = WriteVarint(DoubleEntrySize(key), out);
+    *out++ = static_cast<uint8_t>(Tag(1, kLengthDelimited));
+    out = WriteBytes(key, out);
+    *out++ = static_cast<uint8_t>(Tag(2, kFixed64));
+    std::memcpy(out, &value, sizeof(value));  // Little-endian, as the wire format.
+    out += sizeof(value);
+  }
+  return out;
+}
+
+bool NeedsGeneratedCode(const Span& span) {
+  return span.meta_struct_size() > 0 || span.spanlinks_size() > 0 || span.spanevents_size() > 0;
+}
+
+size_t SpanSize(const Span& span) {
+  if (NeedsGeneratedCode(span)) {
+    return span.ByteSizeLong();  // Caches the nested sizes SerializeWithCachedSizes reads.
+  }
+  static_assert(sizeof(double) == 8);
+  return StringFieldSize(span.service()) + StringFieldSize(span.name()) +
+         StringFieldSize(span.resource()) + VarintFieldSize(span.traceid()) +
+         VarintFieldSize(span.spanid()) + VarintFieldSize(span.parentid()) +
+         VarintFieldSize(SignExtended(span.start())) +
+         VarintFieldSize(SignExtended(span.duration())) +
+         VarintFieldSize(SignExtended(span.error())) + StringMapSize(span.meta()) +
+         DoubleMapSize(span.metrics()) + StringFieldSize(span.type());
+}
+
+uint8_t* WriteSpan(const Span& span, uint8_t* out) {
+  if (NeedsGeneratedCode(span)) {
+    return span.SerializeWithCachedSizesToArray(out);
+  }
+  out = WriteStringField(1, span.service(), out);
+  out = WriteStringField(2, span.name(), out);
+  out = WriteStringField(3, span.resource(), out);
+  out = WriteVarintField(4, span.traceid(), out);
+  out = WriteVarintField(5, span.spanid(), out);
+  out = WriteVarintField(6, span.parentid(), out);
+  out = WriteVarintField(7, SignExtended(span.start()), out);
+  out = WriteVarintField(8, SignExtended(span.duration()), out);
+  out = WriteVarintField(9, SignExtended(span.error()), out);
+  out = WriteStringMap(10, span.meta(), out);
+  out = WriteDoubleMap(11, span.metrics(), out);
+  return WriteStringField(12, span.type(), out);
+}
+
+size_t NestedFieldSize(size_t size) { return 1 + VarintSize(size) + size; }
+uint8_t* WriteNestedHeader(uint32_t field, size_t size, uint8_t* out) {
+  *out++ = static_cast<uint8_t>(Tag(field, kLengthDelimited));
+  return WriteVarint(size, out);
+}
+
+}  // namespace
+
+size_t TracerPayloadEncoder::Measure(const TracerPayload& payload) {
+  sizes_.clear();
+  size_t size = StringFieldSize(payload.containerid()) + StringFieldSize(payload.languagename()) +
+                StringFieldSize(payload.languageversion()) +
+                StringFieldSize(payload.tracerversion()) + StringFieldSize(payload.runtimeid());
+  for (const TraceChunk& chunk : payload.chunks()) {
+    const size_t chunk_index = sizes_.size();
+    sizes_.push_back(0);
+    size_t chunk_size = VarintFieldSize(SignExtended(chunk.priority())) +
+                        StringFieldSize(chunk.origin()) + StringMapSize(chunk.tags()) +
+                        (chunk.droppedtrace() ? 2 : 0);
+    for (const Span& span : chunk.spans()) {
+      const size_t span_size = SpanSize(span);
+      sizes_.push_back(span_size);
+      chunk_size += NestedFieldSize(span_size);
+    }
+    sizes_[chunk_index] = chunk_size;
+    size += NestedFieldSize(chunk_size);
+  }
+  size += StringMapSize(payload.tags()) + StringFieldSize(payload.env()) +
+          StringFieldSize(payload.hostname()) + StringFieldSize(payload.appversion());
+  return size;
+}
+
+uint8_t* TracerPayloadEncoder::Write(const TracerPayload& payload, uint8_t* out) {
+  next_ = 0;
+  out = WriteStringField(1, payload.containerid(), out);
+  out = WriteStringField(2, payload.languagename(), out);
+  out = WriteStringField(3, payload.languageversion(), out);
+  out = WriteStringField(4, payload.tracerversion(), out);
+  out = WriteStringField(5, payload.runtimeid(), out);
+  for (const TraceChunk& chunk : payload.chunks()) {
+    out = WriteNestedHeader(6, sizes_[next_++], out);
+    out = WriteVarintField(1, SignExtended(chunk.priority()), out);
+    out = WriteStringField(2, chunk.origin(), out);
+    for (const Span& span : chunk.spans()) {
+      out = WriteNestedHeader(3, sizes_[next_++], out);
+      out = WriteSpan(span, out);
+    }
+    out = WriteStringMap(4, chunk.tags(), out);
+    if (chunk.droppedtrace()) {
+      *out++ = static_cast<uint8_t>(Tag(5, kVarint));
+      *out++ = 1;
+    }
+  }
+  out = WriteStringMap(7, payload.tags(), out);
+  out = WriteStringField(8, payload.env(), out);
+  out = WriteStringField(9, payload.hostname(), out);
+  return WriteStringField(10, payload.appversion(), out);
+}
+
+}  // namespace sidecar::apm
