@@ -224,6 +224,45 @@ TEST_F(ConcentratorTest, InternalSpanWithBaseServiceGetsOnlyThatPeerTag) {
             (std::vector<std::string>{"_dd.base_service:orig"}));
 }
 
+// The bucket key's status codes read every spelling the Agent reads: the first non-empty gRPC meta
+// key in the Agent's order, else a gRPC metric; the http.status_code metric over the meta string.
+TEST_F(ConcentratorTest, StatusCodesComeFromTheKeysTheAgentReadsInItsOrder) {
+  Concentrator concentrator(Config(), clock_);
+  TraceChunk chunk;
+  Span* meta_order = AddSpan(chunk, 1, 0, kBase + 15 * kSecond);
+  meta_order->set_resource("meta order");
+  (*meta_order->mutable_metrics())["_dd.measured"] = 1;
+  (*meta_order->mutable_meta())["grpc.status.code"] = "5";
+  (*meta_order->mutable_meta())["rpc.grpc.status_code"] = "14";  // First in the Agent's order.
+  (*meta_order->mutable_meta())["http.status_code"] = "404";
+  (*meta_order->mutable_metrics())["http.status_code"] = 201;  // The metric wins.
+  Span* metric_only = AddSpan(chunk, 2, 0, kBase + 15 * kSecond);
+  metric_only->set_resource("metric only");
+  (*metric_only->mutable_metrics())["_dd.measured"] = 1;
+  (*metric_only->mutable_metrics())["grpc.code"] = -1;  // Out of range: the next key is read.
+  (*metric_only->mutable_metrics())["rpc.grpc.status.code"] = 7;
+  (*metric_only->mutable_meta())["http.status_code"] = "503";
+  Span* partial = AddSpan(chunk, 3, 0, kBase + 15 * kSecond);
+  partial->set_resource("partial");
+  (*partial->mutable_metrics())["_dd.measured"] = 1;
+  (*partial->mutable_metrics())["_dd.partial_version"] = 0;  // A snapshot: not counted.
+  concentrator.Add(Input(chunk));
+  auto payload = concentrator.Flush(true);
+  ASSERT_TRUE(payload.has_value());
+  const auto& groups = payload->stats[0].stats[0].stats;
+  ASSERT_EQ(groups.size(), 2u);
+  for (const auto& group : groups) {
+    if (group.resource == "meta order") {
+      EXPECT_EQ(group.grpc_status_code, "14");
+      EXPECT_EQ(group.http_status_code, 201u);
+    } else {
+      EXPECT_EQ(group.resource, "metric only");
+      EXPECT_EQ(group.grpc_status_code, "7");
+      EXPECT_EQ(group.http_status_code, 503u);
+    }
+  }
+}
+
 TEST_F(ConcentratorTest, GroupsByKeyAndSeparatesErrors) {
   Concentrator concentrator(Config(), clock_);
   TraceChunk chunk;
