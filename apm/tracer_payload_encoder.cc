@@ -176,19 +176,19 @@ size_t TracerPayloadEncoder::Measure(const TracerPayload& payload) {
   return size;
 }
 
-uint8_t* TracerPayloadEncoder::Write(const TracerPayload& payload, uint8_t* out) {
-  next_ = 0;
+uint8_t* TracerPayloadEncoder::Write(const TracerPayload& payload, uint8_t* out) const {
+  size_t next = 0;
   out = WriteStringField(1, payload.containerid(), out);
   out = WriteStringField(2, payload.languagename(), out);
   out = WriteStringField(3, payload.languageversion(), out);
   out = WriteStringField(4, payload.tracerversion(), out);
   out = WriteStringField(5, payload.runtimeid(), out);
   for (const TraceChunk& chunk : payload.chunks()) {
-    out = WriteNestedHeader(6, sizes_[next_++], out);
+    out = WriteNestedHeader(6, sizes_[next++], out);
     out = WriteVarintField(1, SignExtended(chunk.priority()), out);
     out = WriteStringField(2, chunk.origin(), out);
     for (const Span& span : chunk.spans()) {
-      out = WriteNestedHeader(3, sizes_[next_++], out);
+      out = WriteNestedHeader(3, sizes_[next++], out);
       out = WriteSpan(span, out);
     }
     out = WriteStringMap(4, chunk.tags(), out);

@@ -20,12 +20,11 @@ class TracerPayloadEncoder {
   // Returns the payload's serialized size and remembers the nested sizes for Write.
   size_t Measure(const TracerPayload& payload);
   // Writes exactly the size Measure returned for the same, unchanged payload; returns the end.
-  uint8_t* Write(const TracerPayload& payload, uint8_t* out);
+  uint8_t* Write(const TracerPayload& payload, uint8_t* out) const;
 
  private:
   // Sizes of chunks and spans in the order both passes visit them.
   std::vector<size_t> sizes_;
-  size_t next_ = 0;
 };
 
 }  // namespace sidecar::apm
