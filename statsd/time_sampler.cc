@@ -11,6 +11,41 @@ namespace {
 
 constexpr uint64_t kSetSeed = 0x736574u;
 constexpr size_t kMaxKeptHistogramCapacity = 4096;  // Larger sample buffers are freed on reuse.
+// Below this many buffered values a full buffer simply grows; above it, it is compacted first.
+constexpr size_t kMinCompactedSize = 64;
+
+bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof(double)) == 0; }
+
+// Before a full histogram buffer grows, equal values are merged into one (value, total weight)
+// entry. Every aggregate of the flush (max, min, median, percentiles over cumulative weight in
+// value order; sum and count are kept in the slot) depends only on each value's total weight, so
+// the result is exact, and a context that repeats a few values keeps a few entries however many
+// samples it gets in a bucket.
+void CompactBeforeGrowth(std::vector<std::pair<double, int64_t>>& samples) {
+  if (samples.size() < kMinCompactedSize || samples.size() < samples.capacity()) {
+    return;
+  }
+  std::sort(samples.begin(), samples.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  size_t kept = 0;
+  for (size_t i = 1; i < samples.size(); ++i) {
+    if (SameBits(samples[i].first, samples[kept].first)) {
+      samples[kept].second += samples[i].second;
+    } else {
+      samples[++kept] = samples[i];
+    }
+  }
+  samples.resize(kept + 1);
+}
+
+// The same for set members: only the distinct hashes count.
+void CompactBeforeGrowth(std::vector<uint64_t>& hashes) {
+  if (hashes.size() < kMinCompactedSize || hashes.size() < hashes.capacity()) {
+    return;
+  }
+  std::sort(hashes.begin(), hashes.end());
+  hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+}
 
 // Go's int64(x) on amd64 (CVTTSD2SQ): truncation; NaN and out-of-range give math.MinInt64.
 int64_t GoFloatToInt64(double x) {
@@ -236,14 +271,18 @@ void TimeSampler::AddValue(Slot& slot, double value, std::string_view set_value,
         std::memcpy(bytes, &value, sizeof(bytes));
         hash = internal::HashBytes(std::string_view(bytes, sizeof(bytes)), kSetSeed);
       }
-      data().set_hashes.push_back(hash);
+      auto& hashes = data().set_hashes;
+      CompactBeforeGrowth(hashes);
+      hashes.push_back(hash);
       break;
     }
     case MetricType::kHistogram:
     case MetricType::kTiming: {
       const double rate = sample_rate == 0 ? 1 : sample_rate;
       const int64_t weight = GoFloatToInt64(1 / rate);
-      data().samples.emplace_back(value, weight);
+      auto& samples = data().samples;
+      CompactBeforeGrowth(samples);
+      samples.emplace_back(value, weight);
       slot.value += value * (1 / rate);
       slot.count += weight;
       break;

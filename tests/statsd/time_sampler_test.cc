@@ -8,6 +8,8 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
@@ -303,6 +305,64 @@ TEST_F(TimeSamplerTest, F13SetCountsUniqueValues) {
   const FlushResult result = Flush(110);
   EXPECT_EQ(Value(result, "s"), 2);
   EXPECT_EQ(Find(result, "s")->type, SeriesType::kGauge);
+}
+
+// Histogram and set buffers are compacted (equal values merged) before they grow. The flushed
+// aggregates must be exactly what the uncompacted samples give: checked against a direct
+// computation of the Agent's formulas (§7.2, histogram.go) over every sample, for enough samples
+// with repeated values and mixed weights to compact many times.
+TEST_F(TimeSamplerTest, CompactedHistogramAndSetFlushExactlyAsEverySampleWould) {
+  Make({.histogram_aggregates = {"max", "min", "median", "avg", "sum", "count"},
+        .histogram_percentiles = {"0.20", "0.50", "0.95", "0.99"}},
+       {});
+  std::mt19937 random(7);
+  const std::vector<std::string> rates = {"1", "0.5", "0.25", "0.3"};
+  std::vector<std::pair<double, int64_t>> all;
+  double sum = 0;
+  std::set<std::string> members;
+  for (int i = 0; i < 20000; ++i) {
+    // Mostly 41 repeated values, some rare ones, so compaction both merges and keeps growing.
+    const int pick = static_cast<int>(random() % 1000);
+    const std::string value = pick < 950 ? std::to_string(pick % 41) : std::to_string(pick) + ".5";
+    const std::string& rate = rates[random() % rates.size()];
+    Send("h:" + value + "|h|@" + rate, 100);
+    const double v = std::stod(value);
+    const double r = std::stod(rate);
+    all.emplace_back(v, static_cast<int64_t>(1 / r));
+    sum += v * (1 / r);
+    const std::string member = "m" + std::to_string(random() % 300);
+    Send("s:" + member + "|s", 100);
+    members.insert(member);
+  }
+  std::stable_sort(all.begin(), all.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  int64_t count = 0;
+  for (const auto& sample : all) {
+    count += sample.second;
+  }
+  const auto first_above = [&all](int64_t target) {
+    int64_t cumulative = 0;
+    for (const auto& [v, w] : all) {
+      cumulative += w;
+      if (cumulative > target) {
+        return v;
+      }
+    }
+    return std::numeric_limits<double>::quiet_NaN();
+  };
+
+  const FlushResult result = Flush(110);
+  EXPECT_EQ(Value(result, "h.max"), all.back().first);
+  EXPECT_EQ(Value(result, "h.min"), all.front().first);
+  EXPECT_EQ(Value(result, "h.median"), first_above((count - 1) / 2));
+  EXPECT_EQ(Value(result, "h.avg"), sum / static_cast<double>(count));
+  EXPECT_EQ(Value(result, "h.sum"), sum);
+  EXPECT_EQ(Value(result, "h.count"), static_cast<double>(count) / 10);
+  EXPECT_EQ(Value(result, "h.20percentile"), first_above((20 * count - 1) / 100));
+  EXPECT_EQ(Value(result, "h.50percentile"), first_above((50 * count - 1) / 100));
+  EXPECT_EQ(Value(result, "h.95percentile"), first_above((95 * count - 1) / 100));
+  EXPECT_EQ(Value(result, "h.99percentile"), first_above((99 * count - 1) / 100));
+  EXPECT_EQ(Value(result, "s"), static_cast<double>(members.size()));
 }
 
 TEST_F(TimeSamplerTest, F14TagOrderDoesNotMakeANewContext) {
