@@ -24,8 +24,23 @@ void* operator new(std::size_t size) {
   }
   throw std::bad_alloc();
 }
+// Every form that can reach these deletes allocates with malloc too: with a sanitizer runtime
+// linked statically (clang), an unreplaced form would allocate from the sanitizer's own allocator
+// and be freed here (std::stable_sort's temporary buffer uses the nothrow form).
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  ++allocations;
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace sidecar::statsd {
 namespace {
