@@ -10,21 +10,19 @@ namespace sidecar::statsd {
 namespace {
 
 constexpr uint64_t kSetSeed = 0x736574u;
-constexpr size_t kMaxKeptHistogramCapacity = 4096;  // Larger sample buffers are freed on reuse.
+// Sample buffers larger than this are freed when their bucket is flushed, so that a burst does not
+// keep its memory for good; smaller ones are kept for reuse (no allocation in steady state).
+constexpr size_t kMaxKeptHistogramCapacity = 256;
 // Below this many buffered values a full buffer simply grows; above it, it is compacted first.
 constexpr size_t kMinCompactedSize = 64;
 
 bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof(double)) == 0; }
 
-// Before a full histogram buffer grows, equal values are merged into one (value, total weight)
-// entry. Every aggregate of the flush (max, min, median, percentiles over cumulative weight in
-// value order; sum and count are kept in the slot) depends only on each value's total weight, so
-// the result is exact, and a context that repeats a few values keeps a few entries however many
-// samples it gets in a bucket.
-void CompactBeforeGrowth(std::vector<std::pair<double, int64_t>>& samples) {
-  if (samples.size() < kMinCompactedSize || samples.size() < samples.capacity()) {
-    return;
-  }
+// Equal histogram values are merged into one (value, total weight) entry. Every aggregate of the
+// flush (max, min, median, percentiles over cumulative weight in value order; sum and count are
+// kept in the slot) depends only on each value's total weight, so the result is exact, and a
+// context that repeats a few values keeps a few entries however many samples it gets in a bucket.
+void Compact(std::vector<std::pair<double, int64_t>>& samples) {
   std::sort(samples.begin(), samples.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   size_t kept = 0;
@@ -39,12 +37,39 @@ void CompactBeforeGrowth(std::vector<std::pair<double, int64_t>>& samples) {
 }
 
 // The same for set members: only the distinct hashes count.
-void CompactBeforeGrowth(std::vector<uint64_t>& hashes) {
-  if (hashes.size() < kMinCompactedSize || hashes.size() < hashes.capacity()) {
-    return;
-  }
+void Compact(std::vector<uint64_t>& hashes) {
   std::sort(hashes.begin(), hashes.end());
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+}
+
+// Says whether one more value fits in `values` under `max` buffered values in all (`buffered`).
+// A buffer is compacted before it grows, and when the bound is reached if it got new values since
+// its last compaction (`compacted` is its size then), so a flood of distinct values at the bound
+// costs one compaction per buffer, not one per value.
+template <typename Values>
+bool MakeRoomForOne(Values& values, uint32_t& compacted, size_t& buffered, size_t max) {
+  const size_t before = values.size();
+  const bool full = before >= kMinCompactedSize && before == values.capacity();
+  if (full || (buffered >= max && before > compacted)) {
+    if (before > 1) {
+      Compact(values);
+    }
+    compacted = static_cast<uint32_t>(values.size());
+    buffered -= before - values.size();
+  }
+  if (buffered >= max) {
+    return false;
+  }
+  ++buffered;
+  return true;
+}
+
+template <typename Values>
+void ClearAndTrim(Values& values) {
+  values.clear();
+  if (values.capacity() > kMaxKeptHistogramCapacity) {
+    values.shrink_to_fit();
+  }
 }
 
 // Go's int64(x) on amd64 (CVTTSD2SQ): truncation; NaN and out-of-range give math.MinInt64.
@@ -232,14 +257,7 @@ TimeSampler::Slot& TimeSampler::SlotFor(ContextId id, Bucket& bucket, MetricType
   slot.value = 0;
   slot.count = 0;
   if (SlotData* data = slot.data.get(); data != nullptr) {
-    data->samples.clear();
-    if (data->samples.capacity() > kMaxKeptHistogramCapacity) {
-      data->samples.shrink_to_fit();
-    }
-    data->set_hashes.clear();
-    if (data->set_hashes.capacity() > kMaxKeptHistogramCapacity) {
-      data->set_hashes.shrink_to_fit();
-    }
+    // Emptied when its bucket was released.
     if (data->sketch != nullptr) {
       data->sketch->Clear();
     }
@@ -272,7 +290,11 @@ void TimeSampler::AddValue(Slot& slot, double value, std::string_view set_value,
         hash = internal::HashBytes(std::string_view(bytes, sizeof(bytes)), kSetSeed);
       }
       auto& hashes = data().set_hashes;
-      CompactBeforeGrowth(hashes);
+      if (!MakeRoomForOne(hashes, data().hashes_compacted, buffered_values_,
+                          config_.max_buffered_values)) {
+        stats_.dropped_buffer_full().Add();
+        break;
+      }
       hashes.push_back(hash);
       break;
     }
@@ -281,7 +303,11 @@ void TimeSampler::AddValue(Slot& slot, double value, std::string_view set_value,
       const double rate = sample_rate == 0 ? 1 : sample_rate;
       const int64_t weight = GoFloatToInt64(1 / rate);
       auto& samples = data().samples;
-      CompactBeforeGrowth(samples);
+      if (!MakeRoomForOne(samples, data().samples_compacted, buffered_values_,
+                          config_.max_buffered_values)) {
+        stats_.dropped_buffer_full().Add();
+        break;
+      }
       samples.emplace_back(value, weight);
       slot.value += value * (1 / rate);
       slot.count += weight;
@@ -573,7 +599,15 @@ void TimeSampler::ReleaseBucket(Bucket* bucket) {
   // Empty the bucket for reuse, keeping its storage: rotating buckets allocates nothing once
   // warmed up.
   for (const ContextId id : bucket->contexts) {
-    bucket->slots[id].live = false;
+    Slot& slot = bucket->slots[id];
+    slot.live = false;
+    if (SlotData* data = slot.data.get(); data != nullptr) {
+      buffered_values_ -= data->samples.size() + data->set_hashes.size();
+      ClearAndTrim(data->samples);
+      ClearAndTrim(data->set_hashes);
+      data->samples_compacted = 0;
+      data->hashes_compacted = 0;
+    }
   }
   bucket->contexts.clear();
   if (current_ == bucket) {

@@ -76,6 +76,10 @@ struct TimeSamplerConfig {
   size_t max_contexts = 200'000;
   // Bound on each of the buffers of timestamped series, events and service checks between flushes.
   size_t max_buffered_items = 100'000;
+  // Bound on the histogram values and set members buffered in all open buckets together (16 bytes
+  // each after merging equal values); beyond it new ones are dropped (buffer_full). Unbounded, like
+  // the Agent, unless a memory limit sets it.
+  size_t max_buffered_values = std::numeric_limits<size_t>::max();
 };
 
 class TimeSampler {
@@ -100,6 +104,7 @@ class TimeSampler {
   }
 
   size_t context_count() const { return resolver_.size(); }
+  size_t buffered_values() const { return buffered_values_; }
   size_t bucket_count() const { return buckets_.size(); }
 
  private:
@@ -110,6 +115,8 @@ class TimeSampler {
     std::vector<std::pair<double, int64_t>> samples;  // Histogram (value, weight).
     std::vector<uint64_t> set_hashes;                 // Set values, hashed.
     std::unique_ptr<DDSketch> sketch;                 // Distribution; kept for reuse.
+    uint32_t samples_compacted = 0;  // Sizes after the last compaction (time_sampler.cc).
+    uint32_t hashes_compacted = 0;
   };
 
   // Small (32 bytes) so that the slots of 10k+ contexts stay in cache: most samples are gauges and
@@ -160,6 +167,7 @@ class TimeSampler {
   std::vector<std::unique_ptr<Bucket>> buckets_;       // Open (not yet flushed).
   std::vector<std::unique_ptr<Bucket>> free_buckets_;  // Storage for reuse.
   Bucket* current_ = nullptr;                          // Last bucket used by Add().
+  size_t buffered_values_ = 0;  // Histogram values and set members in the open buckets.
   int64_t last_cutoff_ = 0;
 
   std::vector<Serie> no_aggregation_series_;

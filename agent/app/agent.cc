@@ -1,5 +1,7 @@
 #include "agent/app/agent.h"
 
+#include <malloc.h>
+
 #include <csignal>
 #include <future>
 
@@ -108,6 +110,8 @@ absl::Status Agent::Start() {
 
   if (dogstatsd_enabled) {
     settings_.statsd.source.under_memory_pressure = memory_guard_->Probe();
+    settings_.statsd.sampler.max_buffered_values = static_cast<size_t>(
+        settings_.memory.StatsdBufferedValues(settings_.statsd.sampler.max_buffered_values));
     statsd_ = std::make_unique<statsd::StatsdPipeline>(
         runtime_.Ingress(), runtime_.Compute(), settings_.statsd, &origin_tags_,
         [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); }, clock_,
@@ -484,8 +488,10 @@ void Agent::StartMemoryGuard() {
                  settings_.memory.limit_bytes >> 20, settings_.memory.source,
                  settings_.memory.SoftMark() >> 20);
   }
-  memory_guard_ =
-      std::make_unique<runtime::MemoryGuard>(settings_.memory, runtime::ReadSelfRss, registry_);
+  // Under pressure, free heap pages go back to the kernel, so what the guard reads is what is in
+  // use.
+  memory_guard_ = std::make_unique<runtime::MemoryGuard>(settings_.memory, runtime::ReadSelfRss,
+                                                         registry_, [] { malloc_trim(0); });
   memory_guard_->Sample();
   memory_timer_ = std::make_unique<boost::asio::steady_timer>(runtime_.Egress());
   boost::asio::post(runtime_.Egress(), [this] { SampleMemory(); });

@@ -27,6 +27,15 @@ struct MemoryBudget {
   uint64_t ApmInflightBytes(uint64_t configured) const { return Share(configured, 8); }
   uint64_t LogsPendingBytes(uint64_t configured) const { return Share(configured, 16); }
   uint64_t RetryQueueBytes(uint64_t configured) const { return Share(configured, 8); }
+  // Histogram values and set members the DogStatsD sampler buffers (16 bytes each): L/8 of them.
+  uint64_t StatsdBufferedValues(uint64_t configured) const {
+    constexpr uint64_t kBytesPerValue = 16;
+    if (limit_bytes == 0) {
+      return configured;
+    }
+    const uint64_t share = limit_bytes / 8 / kBytesPerValue;
+    return share < configured ? share : configured;
+  }
 
  private:
   uint64_t Share(uint64_t configured, uint64_t divisor) const {

@@ -19,11 +19,24 @@ namespace sidecar::runtime {
 // Resident set size of this process, from /proc/self/statm.
 absl::StatusOr<uint64_t> ReadSelfRss();
 
+// Liveness after a flood: memory the sidecar keeps once the flood is over (allocator free lists,
+// buffers kept for reuse, a full retry queue while the intake is down) can hold the resident size
+// above the resume mark for good, and the receivers would refuse everything forever. So while under
+// pressure the guard asks the process to give memory back (`release`, e.g. malloc_trim) at most
+// once a second, and when the resident size has not grown for kSettleSamples samples it lifts the
+// pressure anyway, raising the soft mark to halfway between the current size and the limit: new
+// growth still trips it before the limit. The soft mark returns to 80 % once the size falls below
+// the resume mark.
 class MemoryGuard {
  public:
   using RssReader = std::function<absl::StatusOr<uint64_t>()>;
+  using Release = std::function<void()>;
 
-  MemoryGuard(MemoryBudget budget, RssReader read_rss, telemetry::Registry& registry);
+  static constexpr int kSettleSamples = 20;          // 5 s at the Agent's 250 ms period.
+  static constexpr int kSamplesBetweenReleases = 4;  // 1 s.
+
+  MemoryGuard(MemoryBudget budget, RssReader read_rss, telemetry::Registry& registry,
+              Release release = nullptr);
   MemoryGuard(const MemoryGuard&) = delete;
   MemoryGuard& operator=(const MemoryGuard&) = delete;
 
@@ -35,15 +48,26 @@ class MemoryGuard {
     return [this] { return UnderPressure(); };
   }
   const MemoryBudget& budget() const { return budget_; }
+  // Where pressure starts now: the budget's soft mark, or higher after a settled resume.
+  uint64_t soft_mark() const { return soft_mark_; }
 
  private:
+  void SampleUnderPressure(uint64_t rss);
+
   MemoryBudget budget_;
   RssReader read_rss_;
+  Release release_;
+  uint64_t soft_mark_;
+  uint64_t settle_reference_ = 0;  // The size settling is measured against.
+  int settled_samples_ = 0;
+  int samples_since_release_ = 0;
   std::atomic<bool> under_pressure_{false};
   telemetry::Gauge& rss_;
   telemetry::Gauge& peak_rss_;
   telemetry::Gauge& pressure_;
   telemetry::Counter& episodes_;
+  telemetry::Counter& settled_resumes_;
+  telemetry::Counter& releases_;
   telemetry::Counter& read_errors_;
 };
 

@@ -4,9 +4,12 @@
 // million lines/s are reachable from one core.
 //
 //   dsd-load --port 8125 --rate 1000000 --seconds 5 --contexts 10000 --tags 5 [--mix]
-//            [--types c,g,h,ms]
+//            [--types c,g,h,ms] [--unique-values]
 // --tags 0 sends plain StatsD lines (no `|#` section) for receivers that do not speak DogStatsD;
 // --types picks the metric types that --mix cycles over (default c,g,h,d).
+// --unique-values gives every line sent a value never sent before (a running counter written into
+// a fixed-width value field of each datagram at send time), so histogram and set contexts cannot
+// merge equal samples: the receiver's memory per bucket grows with the rate (the worst flood).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +27,11 @@
 
 namespace {
 
+// With --unique-values every value field is this wide. Values count up from 10^11, so they keep
+// the width (and the datagrams their size) for 9 * 10^11 lines, days at any rate we can send.
+constexpr size_t kUniqueValueWidth = 12;
+constexpr uint64_t kFirstUniqueValue = 100'000'000'000;
+
 struct Flags {
   int port = 8125;
   double rate = 100000;
@@ -30,6 +39,7 @@ struct Flags {
   int contexts = 10000;
   int tags = 5;
   bool mix = false;
+  bool unique_values = false;
   std::vector<std::string> types = {"c", "g", "h", "d"};
   size_t datagram_size = 1432;
 };
@@ -64,6 +74,7 @@ Flags ParseFlags(int argc, char** argv) {
   }
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--mix") flags.mix = true;
+    if (std::string(argv[i]) == "--unique-values") flags.unique_values = true;
   }
   return flags;
 }
@@ -76,7 +87,9 @@ std::vector<std::string> BuildLines(const Flags& flags) {
   for (int c = 0; c < flags.contexts; ++c) {
     // Without tags the context number moves into the name, so plain lines keep N contexts.
     const int name = flags.tags > 0 ? c % 500 : c;
-    std::string line = "bench.metric." + std::to_string(name) + ":" + std::to_string(1 + c % 97);
+    std::string line =
+        "bench.metric." + std::to_string(name) + ":" +
+        (flags.unique_values ? std::to_string(kFirstUniqueValue) : std::to_string(1 + c % 97));
     line += "|";
     line += flags.mix ? flags.types[static_cast<size_t>(c) % flags.types.size()] : "c";
     if (flags.tags > 0) line += "|#";
@@ -113,6 +126,35 @@ std::vector<std::string> BuildDatagrams(const std::vector<std::string>& lines, s
   return datagrams;
 }
 
+// Where each line's value field starts in each datagram: after the first ':' of the line (names
+// have none; tag colons come later).
+std::vector<std::vector<uint32_t>> ValueOffsets(const std::vector<std::string>& datagrams) {
+  std::vector<std::vector<uint32_t>> offsets(datagrams.size());
+  for (size_t d = 0; d < datagrams.size(); ++d) {
+    const std::string& datagram = datagrams[d];
+    for (size_t line = 0; line < datagram.size();) {
+      const size_t end = std::min(datagram.find('\n', line), datagram.size());
+      const size_t colon = datagram.find(':', line);
+      if (colon < end) offsets[d].push_back(static_cast<uint32_t>(colon + 1));
+      line = end + 1;
+    }
+  }
+  return offsets;
+}
+
+// Copies `datagram` into `out` and overwrites its value fields with the next unique values.
+void StampUniqueValues(const std::string& datagram, const std::vector<uint32_t>& offsets,
+                       uint64_t& next_value, std::string& out) {
+  out.assign(datagram);
+  for (const uint32_t offset : offsets) {
+    uint64_t value = next_value++;
+    for (size_t k = kUniqueValueWidth; k > 0; --k) {
+      out[offset + k - 1] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,6 +162,8 @@ int main(int argc, char** argv) {
   const auto lines = BuildLines(flags);
   std::vector<int> lines_per_datagram;
   const auto datagrams = BuildDatagrams(lines, flags.datagram_size, lines_per_datagram);
+  const auto value_offsets =
+      flags.unique_values ? ValueOffsets(datagrams) : std::vector<std::vector<uint32_t>>();
   double average_lines = 0;
   for (int n : lines_per_datagram) average_lines += n;
   average_lines /= static_cast<double>(lines_per_datagram.size());
@@ -136,6 +180,10 @@ int main(int argc, char** argv) {
   constexpr size_t kBurst = 64;
   std::vector<mmsghdr> headers(kBurst);
   std::vector<iovec> iovecs(kBurst);
+  // A burst may hold the same datagram twice (few contexts), so each stamped copy has its own
+  // buffer; values of datagrams the kernel did not take are simply never sent.
+  std::vector<std::string> stamped(flags.unique_values ? kBurst : 0);
+  uint64_t next_value = kFirstUniqueValue;
   const double datagrams_per_ms = flags.rate / average_lines / 1000.0;
   const auto start = std::chrono::steady_clock::now();
   const auto end = start + std::chrono::duration<double>(flags.seconds);
@@ -150,8 +198,13 @@ int main(int argc, char** argv) {
     while (owed >= 1) {
       const size_t burst = std::min<size_t>(kBurst, static_cast<size_t>(owed));
       for (size_t i = 0; i < burst; ++i) {
-        const std::string& datagram = datagrams[(next + i) % datagrams.size()];
-        iovecs[i] = {const_cast<char*>(datagram.data()), datagram.size()};
+        const size_t index = (next + i) % datagrams.size();
+        const std::string* datagram = &datagrams[index];
+        if (flags.unique_values) {
+          StampUniqueValues(*datagram, value_offsets[index], next_value, stamped[i]);
+          datagram = &stamped[i];
+        }
+        iovecs[i] = {const_cast<char*>(datagram->data()), datagram->size()};
         std::memset(&headers[i], 0, sizeof(headers[i]));
         headers[i].msg_hdr.msg_iov = &iovecs[i];
         headers[i].msg_hdr.msg_iovlen = 1;

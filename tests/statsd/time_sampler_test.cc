@@ -365,6 +365,40 @@ TEST_F(TimeSamplerTest, CompactedHistogramAndSetFlushExactlyAsEverySampleWould) 
   EXPECT_EQ(Value(result, "s"), static_cast<double>(members.size()));
 }
 
+// With a memory limit the histogram values and set members buffered across open buckets are
+// bounded: past the bound new ones are dropped and counted, repeated values still merge, and a
+// flushed bucket gives its share back.
+TEST_F(TimeSamplerTest, BufferedValuesAreBoundedDroppedAndCountedThenFreedByTheFlush) {
+  Make({.histogram_aggregates = {"max", "count"}, .max_buffered_values = 100}, {});
+  for (int i = 0; i < 80; ++i) {
+    Send("h:" + std::to_string(i) + "|h", 100);
+  }
+  for (int i = 0; i < 50; ++i) {
+    Send("s:m" + std::to_string(i) + "|s", 101);
+  }
+  EXPECT_EQ(sampler_->buffered_values(), 100u);
+  EXPECT_EQ(Dropped("buffer_full"), 30);
+  // At the bound every new value is dropped, even one equal to a buffered value (finding it would
+  // cost a search per sample).
+  Send("h:1000|h", 102);
+  EXPECT_EQ(Dropped("buffer_full"), 31);
+
+  FlushResult result = Flush(110);
+  EXPECT_EQ(Value(result, "h.max"), 79);   // 1000 was dropped.
+  EXPECT_EQ(Value(result, "h.count"), 8);  // 80 kept samples / 10 s.
+  EXPECT_EQ(Value(result, "s"), 20);
+  EXPECT_EQ(sampler_->buffered_values(), 0u);
+
+  // The next bucket has the whole bound again; equal values merge instead of counting each.
+  for (int i = 0; i < 1000; ++i) {
+    Send("h:" + std::to_string(i % 10) + "|h", 112);
+  }
+  EXPECT_EQ(Dropped("buffer_full"), 31);
+  result = Flush(130);
+  EXPECT_EQ(Value(result, "h.max"), 9);
+  EXPECT_EQ(Value(result, "h.count"), 100);
+}
+
 TEST_F(TimeSamplerTest, F14TagOrderDoesNotMakeANewContext) {
   Send("m:1|g|#b,a", 100);
   Send("m:2|g|#a,b", 101);
