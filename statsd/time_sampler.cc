@@ -12,7 +12,7 @@ namespace {
 constexpr uint64_t kSetSeed = 0x736574u;
 // Sample buffers larger than this are freed when their bucket is flushed, so that a burst does not
 // keep its memory for good; smaller ones are kept for reuse (no allocation in steady state).
-constexpr size_t kMaxKeptHistogramCapacity = 256;
+constexpr size_t kMaxKeptHistogramCapacity = 16;
 // Below this many buffered values a full buffer simply grows; above it, it is compacted first.
 constexpr size_t kMinCompactedSize = 64;
 
