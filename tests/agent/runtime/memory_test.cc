@@ -112,122 +112,114 @@ TEST(MemoryBudgetTest, DogstatsdBufferedValuesAreAnEighthOfTheLimitAtSixteenByte
   EXPECT_EQ(budget.StatsdBufferedValues(1000), 1000u);
 }
 
-TEST(MemoryGuardTest, PressureStartsAtTheSoftMarkAndEndsBelowTheResumeMark) {
+// A guard with a 100 MiB limit over a resident size the test sets.
+struct GuardOverRss {
+  explicit GuardOverRss(uint64_t initial_rss, MemoryGuard::Release release = nullptr)
+      : rss(initial_rss),
+        guard(
+            MemoryBudget{.limit_bytes = 100 * kMiB},
+            [this]() -> absl::StatusOr<uint64_t> { return rss; }, registry, std::move(release)) {}
+
   telemetry::Registry registry;
-  MemoryBudget budget;
-  budget.limit_bytes = 100 * kMiB;
-  uint64_t rss = 10 * kMiB;
-  MemoryGuard guard(
-      budget, [&rss]() -> absl::StatusOr<uint64_t> { return rss; }, registry);
-  EXPECT_EQ(registry.ValueOf("memory.limit_bytes"), static_cast<int64_t>(100 * kMiB));
+  uint64_t rss;
+  MemoryGuard guard;
+};
 
-  guard.Sample();
-  EXPECT_FALSE(guard.UnderPressure());
-  rss = 81 * kMiB;  // Above 80 %.
-  guard.Sample();
-  EXPECT_TRUE(guard.UnderPressure());
-  EXPECT_TRUE(guard.Probe()());
-  rss = 75 * kMiB;  // Between the marks: stays on.
-  guard.Sample();
-  EXPECT_TRUE(guard.UnderPressure());
-  rss = 69 * kMiB;  // Below 70 %.
-  guard.Sample();
-  EXPECT_FALSE(guard.UnderPressure());
-  rss = 90 * kMiB;
-  guard.Sample();
-  EXPECT_TRUE(guard.UnderPressure());
+TEST(MemoryGuardTest, PressureStartsAtTheSoftMarkAndEndsBelowTheResumeMark) {
+  GuardOverRss g(10 * kMiB);
+  EXPECT_EQ(g.registry.ValueOf("memory.limit_bytes"), static_cast<int64_t>(100 * kMiB));
 
-  EXPECT_EQ(registry.ValueOf("memory.pressure_episodes"), 2);
-  EXPECT_EQ(registry.ValueOf("memory.under_pressure"), 1);
-  EXPECT_EQ(registry.ValueOf("memory.rss_bytes"), static_cast<int64_t>(90 * kMiB));
-  EXPECT_EQ(registry.ValueOf("memory.peak_rss_bytes"), static_cast<int64_t>(90 * kMiB));
+  g.guard.Sample();
+  EXPECT_FALSE(g.guard.UnderPressure());
+  g.rss = 81 * kMiB;  // Above 80 %.
+  g.guard.Sample();
+  EXPECT_TRUE(g.guard.UnderPressure());
+  EXPECT_TRUE(g.guard.Probe()());
+  g.rss = 75 * kMiB;  // Between the marks: stays on.
+  g.guard.Sample();
+  EXPECT_TRUE(g.guard.UnderPressure());
+  g.rss = 69 * kMiB;  // Below 70 %.
+  g.guard.Sample();
+  EXPECT_FALSE(g.guard.UnderPressure());
+  g.rss = 90 * kMiB;
+  g.guard.Sample();
+  EXPECT_TRUE(g.guard.UnderPressure());
+
+  EXPECT_EQ(g.registry.ValueOf("memory.pressure_episodes"), 2);
+  EXPECT_EQ(g.registry.ValueOf("memory.under_pressure"), 1);
+  EXPECT_EQ(g.registry.ValueOf("memory.rss_bytes"), static_cast<int64_t>(90 * kMiB));
+  EXPECT_EQ(g.registry.ValueOf("memory.peak_rss_bytes"), static_cast<int64_t>(90 * kMiB));
 }
 
 // After a flood, retained memory can keep the size above the resume mark for good; the guard must
 // not refuse input forever (found by bench/memory_flood.py: 0 of 12,990 lines accepted afterwards).
 TEST(MemoryGuardTest, PressureLiftsOnceTheSizeStopsGrowingAndTheSoftMarkRises) {
-  telemetry::Registry registry;
-  MemoryBudget budget;
-  budget.limit_bytes = 100 * kMiB;
-  uint64_t rss = 70 * kMiB;
-  MemoryGuard guard(
-      budget, [&rss]() -> absl::StatusOr<uint64_t> { return rss; }, registry);
-  rss = 81 * kMiB;
-  guard.Sample();
-  ASSERT_TRUE(guard.UnderPressure());
+  GuardOverRss g(70 * kMiB);
+  g.rss = 81 * kMiB;
+  g.guard.Sample();
+  ASSERT_TRUE(g.guard.UnderPressure());
   // Growing by more than 1 % of the limit each sample for 15 samples, then flat for 15: the
   // growth restarted the count, so 30 samples under pressure are not enough to lift it.
   const int growing = 15;
   for (int i = 1; i <= growing; ++i) {
-    rss = 81 * kMiB + static_cast<uint64_t>(i) * (kMiB + kMiB / 10);
-    guard.Sample();
+    g.rss = 81 * kMiB + static_cast<uint64_t>(i) * (kMiB + kMiB / 10);
+    g.guard.Sample();
   }
-  const uint64_t plateau = rss;
+  const uint64_t plateau = g.rss;
   for (int i = 1; i < MemoryGuard::kSettleSamples; ++i) {
-    rss = plateau - (i % 2) * (kMiB / 2);  // Flat within 1 % of the limit.
-    guard.Sample();
-    ASSERT_TRUE(guard.UnderPressure()) << "flat sample " << i;
+    g.rss = plateau - (i % 2) * (kMiB / 2);  // Flat within 1 % of the limit.
+    g.guard.Sample();
+    ASSERT_TRUE(g.guard.UnderPressure()) << "flat sample " << i;
   }
-  rss = plateau;
-  guard.Sample();
-  EXPECT_FALSE(guard.UnderPressure());
-  EXPECT_EQ(registry.ValueOf("memory.settled_resumes"), 1);
-  EXPECT_EQ(registry.ValueOf("memory.under_pressure"), 0);
+  g.rss = plateau;
+  g.guard.Sample();
+  EXPECT_FALSE(g.guard.UnderPressure());
+  EXPECT_EQ(g.registry.ValueOf("memory.settled_resumes"), 1);
+  EXPECT_EQ(g.registry.ValueOf("memory.under_pressure"), 0);
   // New growth trips the raised mark, halfway from the plateau to the limit, before the limit.
-  EXPECT_EQ(guard.soft_mark(), plateau + (100 * kMiB - plateau) / 2);
-  rss = guard.soft_mark() - 1;
-  guard.Sample();
-  EXPECT_FALSE(guard.UnderPressure());
-  rss = guard.soft_mark();
-  guard.Sample();
-  EXPECT_TRUE(guard.UnderPressure());
-  EXPECT_EQ(registry.ValueOf("memory.pressure_episodes"), 2);
+  EXPECT_EQ(g.guard.soft_mark(), plateau + (100 * kMiB - plateau) / 2);
+  g.rss = g.guard.soft_mark() - 1;
+  g.guard.Sample();
+  EXPECT_FALSE(g.guard.UnderPressure());
+  g.rss = g.guard.soft_mark();
+  g.guard.Sample();
+  EXPECT_TRUE(g.guard.UnderPressure());
+  EXPECT_EQ(g.registry.ValueOf("memory.pressure_episodes"), 2);
   // Back under the resume mark: the soft mark is 80 % again.
-  rss = 60 * kMiB;
-  guard.Sample();
-  EXPECT_FALSE(guard.UnderPressure());
-  EXPECT_EQ(guard.soft_mark(), budget.SoftMark());
+  g.rss = 60 * kMiB;
+  g.guard.Sample();
+  EXPECT_FALSE(g.guard.UnderPressure());
+  EXPECT_EQ(g.guard.soft_mark(), g.guard.budget().SoftMark());
 }
 
 TEST(MemoryGuardTest, AtOrOverTheLimitPressureNeverLiftsBySettling) {
-  telemetry::Registry registry;
-  MemoryBudget budget;
-  budget.limit_bytes = 100 * kMiB;
-  uint64_t rss = 100 * kMiB;
-  MemoryGuard guard(
-      budget, [&rss]() -> absl::StatusOr<uint64_t> { return rss; }, registry);
+  GuardOverRss g(100 * kMiB);
   for (int i = 0; i < 4 * MemoryGuard::kSettleSamples; ++i) {
-    guard.Sample();
+    g.guard.Sample();
   }
-  EXPECT_TRUE(guard.UnderPressure());
-  EXPECT_EQ(registry.ValueOf("memory.settled_resumes"), 0);
+  EXPECT_TRUE(g.guard.UnderPressure());
+  EXPECT_EQ(g.registry.ValueOf("memory.settled_resumes"), 0);
 }
 
 TEST(MemoryGuardTest, MemoryIsReleasedAtOnceUnderPressureThenOnceASecond) {
-  telemetry::Registry registry;
-  MemoryBudget budget;
-  budget.limit_bytes = 100 * kMiB;
-  uint64_t rss = 50 * kMiB;
   int releases = 0;
-  MemoryGuard guard(
-      budget, [&rss]() -> absl::StatusOr<uint64_t> { return rss; }, registry,
-      [&releases] { ++releases; });
-  guard.Sample();
+  GuardOverRss g(50 * kMiB, [&releases] { ++releases; });
+  g.guard.Sample();
   EXPECT_EQ(releases, 0);  // No pressure, nothing asked.
-  rss = 85 * kMiB;
-  guard.Sample();
+  g.rss = 85 * kMiB;
+  g.guard.Sample();
   EXPECT_EQ(releases, 1);
   for (int i = 0; i < MemoryGuard::kSamplesBetweenReleases - 1; ++i) {
-    guard.Sample();
+    g.guard.Sample();
   }
   EXPECT_EQ(releases, 1);
-  guard.Sample();
+  g.guard.Sample();
   EXPECT_EQ(releases, 2);
-  EXPECT_EQ(registry.ValueOf("memory.releases"), 2);
-  rss = 10 * kMiB;
-  guard.Sample();
+  EXPECT_EQ(g.registry.ValueOf("memory.releases"), 2);
+  g.rss = 10 * kMiB;
+  g.guard.Sample();
   for (int i = 0; i < 2 * MemoryGuard::kSamplesBetweenReleases; ++i) {
-    guard.Sample();
+    g.guard.Sample();
   }
   EXPECT_EQ(releases, 2);
 }
