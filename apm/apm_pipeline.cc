@@ -110,6 +110,7 @@ absl::StatusOr<std::unique_ptr<ApmPipeline>> ApmPipeline::Create(
   receiver.decoder_timeout = config.decoder_timeout;
   receiver.max_connections = config.max_connections;
   receiver.max_inflight_bytes = pipeline->options_.max_inflight_bytes;
+  receiver.inflight_share = pipeline->options_.inflight_share;
   receiver.under_memory_pressure = pipeline->options_.under_memory_pressure;
   pipeline->receiver_ = std::make_unique<Receiver>(
       ingress, compute, std::move(receiver),

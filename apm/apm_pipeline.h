@@ -32,6 +32,7 @@ struct ApmPipelineOptions {
   int zstd_level = 1;
   // Receiver limits from the memory budget (agent/runtime/memory_budget.h).
   uint64_t max_inflight_bytes = 64ULL * 1024 * 1024;
+  runtime::MemoryShare* inflight_share = nullptr;
   std::function<bool()> under_memory_pressure;
 };
 

@@ -131,9 +131,18 @@ class Receiver::Impl : public std::enable_shared_from_this<Receiver::Impl> {
       inflight_bytes_.fetch_sub(bytes);
       return false;
     }
+    if (options_.inflight_share != nullptr && !options_.inflight_share->TryCharge(bytes)) {
+      inflight_bytes_.fetch_sub(bytes);
+      return false;
+    }
     return true;
   }
-  void ReleaseBytes(uint64_t bytes) { inflight_bytes_.fetch_sub(bytes); }
+  void ReleaseBytes(uint64_t bytes) {
+    inflight_bytes_.fetch_sub(bytes);
+    if (options_.inflight_share != nullptr) {
+      options_.inflight_share->Release(bytes);
+    }
+  }
   bool UnderMemoryPressure() const {
     return options_.under_memory_pressure && options_.under_memory_pressure();
   }

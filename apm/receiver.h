@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "agent/common/asio.h"
+#include "agent/runtime/memory_account.h"
 #include "agent/telemetry/registry.h"
 #include "apm/info.h"
 #include "apm/priority_sampler.h"
@@ -47,6 +48,10 @@ struct ReceiverOptions {
   // Bodies held at once (read, waiting for a decoder, decoding). Past it requests are refused like
   // an overloaded decoder (200/429), never queued.
   uint64_t max_inflight_bytes = 64ULL * 1024 * 1024;
+  // The same bodies charged to their share of the sidecar's memory pool
+  // (agent/runtime/memory_account.h); a refused charge refuses the request the same way. Null:
+  // none.
+  runtime::MemoryShare* inflight_share = nullptr;
   std::chrono::milliseconds read_timeout{5000};
   int decoders = 1;
   std::chrono::milliseconds decoder_timeout{1000};

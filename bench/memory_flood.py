@@ -19,8 +19,8 @@ Exit status 1 if the peak RSS reached the limit, 2 if the sidecar died during th
 container cgroup limit, if any, then applies and is reported as the effective limit).
 
 Not part of CI. Usage:
-  bench/memory_flood.py [--build build/release] [--limit 64MiB|none] [--seconds 40]
-                        [--dsd-rate 2000000] [--contexts 10000] [--apm-rate 0]
+  bench/memory_flood.py [--build build/release] [--limit 80MiB|none] [--seconds 40]
+                        [--dsd-rate 2000000] [--contexts 10000] [--tags 5] [--apm-rate 0]
                         [--logs-rate 0] [--connections 4] [--after 15] [--json FILE]
                         [--inputs dogstatsd,apm,logs] [--env NAME=VALUE ...]
 Rates of 0 (APM, logs) send as fast as the sidecar answers or reads.
@@ -171,7 +171,7 @@ class Sampler:
         wanted = ("memory.under_pressure", "memory.rss_bytes", "forwarder.retry_queue_bytes",
                   "forwarder.in_flight", "aggregator.dogstatsd_contexts",
                   "dogstatsd.lines_received", "datadog.trace_agent.receiver.spans_received",
-                  "logs.records_received")
+                  "logs.records_received", "memory.pool.used_bytes")
         while not self.done.wait(0.25):
             document = self.sidecar.status(timeout=1)
             if document is None:
@@ -180,6 +180,9 @@ class Sampler:
             for metric in document["metrics"]:
                 if metric["name"] in wanted:
                     gauges[metric["name"]] = gauges.get(metric["name"], 0) + metric["value"]
+                elif metric["name"] == "memory.pool.share_bytes":
+                    # What each buffer holds of the memory pool (agent/runtime/memory_account.h).
+                    gauges[f"pool.{metric['tags'].get('share', '?')}.bytes"] = metric["value"]
             self.status.append((time.time() - self.t0, gauges))
 
     def stop(self):
@@ -194,7 +197,8 @@ def start_loads(args, sidecar):
     commands = {
         "dogstatsd": [os.path.join(bench, "dsd-load"), "--port", str(sidecar.dsd_port),
                       "--rate", str(args.dsd_rate), "--seconds", seconds,
-                      "--contexts", str(args.contexts), "--mix", "--types", "h,s,ms",
+                      "--contexts", str(args.contexts), "--tags", str(args.tags),
+                      "--mix", "--types", "h,s,ms",
                       "--unique-values"],
         "apm": [os.path.join(bench, "apm-load"), "--port", str(sidecar.apm_port),
                 "--rate", str(args.apm_rate), "--seconds", seconds,
@@ -390,6 +394,10 @@ def print_report(r):
     peaks = [f"{k}={mib(v)}" if k.endswith("bytes") else f"{k}={v:,.0f}"
              for k, v in r["gauge_peaks"].items()]
     print("  gauge peaks         " + ", ".join(peaks))
+    if r["status_timeline"]:
+        last = r["status_timeline"][-1]
+        held = [f"{k}={mib(v)}" for k, v in last.items() if k.startswith(("pool.", "memory.pool"))]
+        print(f"  pool at t={last['t']:.1f} s  " + ", ".join(held))
 
     def failed(sent):
         return f"  [{sent['error']}]" if "error" in sent else ""
@@ -431,11 +439,14 @@ def print_report(r):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--build", default="build/release")
-    parser.add_argument("--limit", default="64MiB",
-                        help="DD_SIDECAR_MEMORY_LIMIT, e.g. 64MiB; 'none' leaves it unset")
+    parser.add_argument("--limit", default="80MiB",
+                        help="DD_SIDECAR_MEMORY_LIMIT, at least 80MiB; 'none' leaves it unset")
     parser.add_argument("--seconds", type=float, default=40)
     parser.add_argument("--dsd-rate", type=int, default=2_000_000, help="DogStatsD lines/s")
     parser.add_argument("--contexts", type=int, default=10000)
+    parser.add_argument("--tags", type=int, default=5,
+                        help="tags per line; dsd-load's tag sets repeat every 10,000 contexts, so "
+                             "more contexts need --tags 0 (the context number is then in the name)")
     parser.add_argument("--apm-rate", type=int, default=0, help="spans/s; 0 = unpaced")
     parser.add_argument("--logs-rate", type=int, default=0, help="lines/s; 0 = unpaced")
     parser.add_argument("--connections", type=int, default=4, help="per APM and logs loader")

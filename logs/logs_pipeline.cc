@@ -140,11 +140,23 @@ bool LogsPipeline::TryAccept(std::vector<LogRecord>& records) {
     refused_.Add();
     return false;
   }
+  // Like the count above, the pool admits one batch when this pipeline holds nothing.
+  runtime::MemoryShare* share = options_.pending_share;
+  if (share != nullptr && !share->TryCharge(bytes)) {
+    if (pending > 0) {
+      refused_.Add();
+      return false;
+    }
+    share->ForceCharge(bytes);
+  }
   pending_bytes_.fetch_add(bytes);
   received_.Add(records.size());
-  asio::post(strand_, [this, batch = std::move(records), bytes]() mutable {
+  asio::post(strand_, [this, batch = std::move(records), bytes, share]() mutable {
     Process(std::move(batch));
     pending_bytes_.fetch_sub(bytes);
+    if (share != nullptr) {
+      share->Release(bytes);
+    }
   });
   records.clear();
   return true;

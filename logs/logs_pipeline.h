@@ -17,6 +17,7 @@
 #include "agent/common/clock.h"
 #include "agent/common/snapshot.h"
 #include "agent/forwarder/payload.h"
+#include "agent/runtime/memory_account.h"
 #include "agent/telemetry/registry.h"
 #include "logs/forward_server.h"
 #include "logs/line_server.h"
@@ -33,6 +34,9 @@ struct LogsPipelineOptions {
   MapperOptions mapper;
   // Records accepted but not yet processed; past it TryAccept refuses.
   size_t max_pending_bytes = 8 * 1024 * 1024;
+  // The same bytes charged to their share of the sidecar's memory pool
+  // (agent/runtime/memory_account.h); a refused charge refuses the batch the same way. Null: none.
+  runtime::MemoryShare* pending_share = nullptr;
 };
 
 class LogsPipeline final : public LogSink {

@@ -154,8 +154,10 @@ TagSetKey ComputeTagSetKey(std::span<const std::string_view> tags, const ExtraTa
   return key;
 }
 
-ContextResolver::ContextResolver(size_t max_contexts)
-    : max_contexts_(max_contexts), empty_host_hash_(internal::HashBytes({}, kHostSeed)) {
+ContextResolver::ContextResolver(size_t max_contexts, runtime::MemoryShare* share)
+    : max_contexts_(max_contexts),
+      charge_(share, kBytesPerContext * 256),
+      empty_host_hash_(internal::HashBytes({}, kHostSeed)) {
   scratch_.reserve(64);
 }
 
@@ -186,7 +188,7 @@ ResolveResult ContextResolver::Resolve(std::string_view name, std::string_view h
     result.id = it->second.id;
     return result;
   }
-  if (index_.size() >= max_contexts_) {
+  if (index_.size() >= max_contexts_ || !charge_.Ensure((index_.size() + 1) * kBytesPerContext)) {
     result.status = ResolveResult::Status::kLimit;
     return result;
   }
@@ -240,6 +242,7 @@ void ContextResolver::Remove(ContextId id) {
   context.tags.clear();
   live_[id] = 0;
   free_ids_.push_back(id);
+  charge_.Shrink(index_.size() * kBytesPerContext);
 }
 
 }  // namespace sidecar::statsd

@@ -40,6 +40,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
+#include "agent/runtime/memory_account.h"
 
 namespace sidecar::statsd {
 
@@ -125,7 +126,7 @@ struct Context {
 struct ResolveResult {
   enum class Status : uint8_t {
     kResolved,   // `id` is the context (found or created)
-    kLimit,      // new context refused: max_contexts reached
+    kLimit,      // new context refused: max_contexts reached, or no memory for it
     kCollision,  // 64-bit key collision with a different context (astronomically rare)
   };
   Status status = Status::kResolved;
@@ -135,7 +136,14 @@ struct ResolveResult {
 
 class ContextResolver {
  public:
-  explicit ContextResolver(size_t max_contexts);
+  // What one live context costs, everything it holds in the sampler included (its interned
+  // strings, index entry, state, a slot in each open bucket, its share of a flush): an upper
+  // estimate, charged to `share` (agent/runtime/memory_account.h) in chunks of 256 contexts.
+  static constexpr uint64_t kBytesPerContext = 512;
+
+  // Beyond `max_contexts` live contexts, or when `share` (may be null) has no room for one more,
+  // new contexts are refused (kLimit).
+  explicit ContextResolver(size_t max_contexts, runtime::MemoryShare* share = nullptr);
   ContextResolver(const ContextResolver&) = delete;
   ContextResolver& operator=(const ContextResolver&) = delete;
 
@@ -172,6 +180,7 @@ class ContextResolver {
   Keys CombineKeys(std::string_view name, std::string_view host, const TagSetKey& tag_key) const;
 
   size_t max_contexts_;
+  runtime::ChunkedCharge charge_;
   uint64_t empty_host_hash_;  // Sidecar mode has no hosts: hashed once.
   absl::flat_hash_map<uint64_t, Entry> index_;
   std::vector<Context> contexts_;

@@ -339,7 +339,7 @@ DatagramSource::DatagramSource(asio::io_context& ingress, DatagramSourceOptions 
     : ingress_(ingress),
       options_(std::move(options)),
       pool_(BatchPool::Create(options_.max_batches_in_flight, options_.packets_per_batch,
-                              options_.buffer_size)),
+                              options_.buffer_size, options_.batch_share)),
       sink_(std::move(sink)),
       registry_(registry) {}
 

@@ -31,6 +31,8 @@ struct DatagramSourceOptions {
   // 32 x 32 x 8 KiB = 8 MiB worst case; with the kernel socket buffer that absorbs ~15 ms of a
   // 1 M lines/s burst while the compute strand catches up.
   size_t max_batches_in_flight = 32;
+  // The batches' share of the memory pool (packet_batch.h); null: only the count above bounds them.
+  runtime::MemoryShare* batch_share = nullptr;
   // DD_DOGSTATSD_ORIGIN_DETECTION (default false, Unix socket only): SO_PASSCRED on the socket, and
   // each datagram's sender pid recorded in its batch slot (PacketBatch::Pid). Off costs nothing.
   bool origin_detection = false;

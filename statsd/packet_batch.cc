@@ -5,9 +5,16 @@
 namespace sidecar::statsd {
 
 std::shared_ptr<BatchPool> BatchPool::Create(size_t max_batches, size_t packets_per_batch,
-                                             size_t packet_buffer_size) {
+                                             size_t packet_buffer_size,
+                                             runtime::MemoryShare* share) {
   return std::shared_ptr<BatchPool>(
-      new BatchPool(max_batches, packets_per_batch, packet_buffer_size));
+      new BatchPool(max_batches, packets_per_batch, packet_buffer_size, share));
+}
+
+BatchPool::~BatchPool() {
+  if (share_ != nullptr) {
+    share_->Release(created_ * BatchBytes());
+  }
 }
 
 BatchPool::Handle BatchPool::Acquire() {
@@ -17,7 +24,7 @@ BatchPool::Handle BatchPool::Acquire() {
     if (!free_.empty()) {
       batch = std::move(free_.back());
       free_.pop_back();
-    } else if (created_ < max_batches_) {
+    } else if (created_ < max_batches_ && (share_ == nullptr || share_->TryCharge(BatchBytes()))) {
       ++created_;
     } else {
       return Handle(nullptr, [](PacketBatch*) {});

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/runtime/memory_account.h"
+
 namespace sidecar::statsd {
 
 // kUdsStream: frames of the Unix stream socket (statsd/stream_source.h), one frame per packet.
@@ -68,23 +70,34 @@ class BatchPool : public std::enable_shared_from_this<BatchPool> {
   // A batch returns itself to the pool when its owner lets go of it.
   using Handle = std::unique_ptr<PacketBatch, std::function<void(PacketBatch*)>>;
 
+  // Batches are created on demand, up to `max_batches`, each charged to `share` (may be null) of
+  // the memory pool (agent/runtime/memory_account.h) for as long as the pool keeps it; when the
+  // share refuses, Acquire finds the pool exhausted.
   static std::shared_ptr<BatchPool> Create(size_t max_batches, size_t packets_per_batch,
-                                           size_t packet_buffer_size);
+                                           size_t packet_buffer_size,
+                                           runtime::MemoryShare* share = nullptr);
+  ~BatchPool();
+  BatchPool(const BatchPool&) = delete;
+  BatchPool& operator=(const BatchPool&) = delete;
 
   // A free batch, or nullptr when all `max_batches` are in flight.
   Handle Acquire();
   size_t in_flight() const;
 
  private:
-  BatchPool(size_t max_batches, size_t packets_per_batch, size_t packet_buffer_size)
+  BatchPool(size_t max_batches, size_t packets_per_batch, size_t packet_buffer_size,
+            runtime::MemoryShare* share)
       : max_batches_(max_batches),
         packets_per_batch_(packets_per_batch),
-        packet_buffer_size_(packet_buffer_size) {}
+        packet_buffer_size_(packet_buffer_size),
+        share_(share) {}
+  uint64_t BatchBytes() const { return uint64_t{packets_per_batch_} * packet_buffer_size_; }
   void Release(PacketBatch* batch);
 
   const size_t max_batches_;
   const size_t packets_per_batch_;
   const size_t packet_buffer_size_;
+  runtime::MemoryShare* const share_;
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<PacketBatch>> free_;
   size_t created_ = 0;

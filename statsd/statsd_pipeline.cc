@@ -236,31 +236,40 @@ void StatsdPipeline::ArmTimer() {
 void StatsdPipeline::FlushAndSubmit(bool force) {
   // Task and container tags may have changed (ECS metadata arrives after start).
   enricher_.RefreshOrigins();
-  const FlushResult result = sampler_.Flush(clock_.SystemNow(), force);
+  const double now = std::chrono::duration<double>(clock_.SystemNow().time_since_epoch()).count();
+  // Series are encoded piece by piece as the sampler makes them: a flush of 10k+ histogram
+  // contexts would otherwise hold ~450 bytes per serie, all of them at once, before encoding.
+  const FlushResult result = sampler_.Flush(
+      now, force, kSeriesPerPiece, [this](std::vector<Serie>& series) { EncodeSeries(series); });
   Encode(result);
 }
 
-void StatsdPipeline::Encode(const FlushResult& result) {
-  const auto deliver = [this](EncodeResult encoded) {
-    encode_dropped_.Add(encoded.items_dropped_too_big);
-    encode_invalid_.Add(encoded.items_dropped_invalid);
-    for (auto& payload : encoded.payloads) {
-      payloads_.Add();
-      submit_(std::move(payload));
-    }
-  };
-  if (!result.series.empty()) {
-    deliver(options_.use_v2_series ? SeriesEncoder(options_.encoder).Encode(result.series)
-                                   : SeriesV1Encoder(options_.encoder).Encode(result.series));
+void StatsdPipeline::Deliver(EncodeResult encoded) {
+  encode_dropped_.Add(encoded.items_dropped_too_big);
+  encode_invalid_.Add(encoded.items_dropped_invalid);
+  for (auto& payload : encoded.payloads) {
+    payloads_.Add();
+    submit_(std::move(payload));
   }
+}
+
+void StatsdPipeline::EncodeSeries(std::span<const Serie> series) {
+  if (!series.empty()) {
+    Deliver(options_.use_v2_series ? SeriesEncoder(options_.encoder).Encode(series)
+                                   : SeriesV1Encoder(options_.encoder).Encode(series));
+  }
+}
+
+void StatsdPipeline::Encode(const FlushResult& result) {
+  EncodeSeries(result.series);
   if (!result.sketches.empty()) {
-    deliver(SketchEncoder(options_.encoder).Encode(result.sketches));
+    Deliver(SketchEncoder(options_.encoder).Encode(result.sketches));
   }
   if (!result.service_checks.empty()) {
-    deliver(CheckRunEncoder(options_.encoder).Encode(result.service_checks));
+    Deliver(CheckRunEncoder(options_.encoder).Encode(result.service_checks));
   }
   if (!result.events.empty()) {
-    deliver(EventEncoder(options_.encoder, options_.enricher.default_host).Encode(result.events));
+    Deliver(EventEncoder(options_.encoder, options_.enricher.default_host).Encode(result.events));
   }
 }
 

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <span>
 
 #include "absl/status/status.h"
 #include "agent/common/asio.h"
@@ -91,6 +92,10 @@ class StatsdPipeline {
   void FlushAndSubmit(bool force);
   void ArmTimer();
   void Encode(const FlushResult& result);
+  void EncodeSeries(std::span<const Serie> series);
+  void Deliver(EncodeResult encoded);
+  // Series encoded per piece of a flush (time_sampler.h): about 2 MiB of them in memory at most.
+  static constexpr size_t kSeriesPerPiece = 4096;
 
   StatsdPipelineOptions options_;
   const common::Clock& clock_;

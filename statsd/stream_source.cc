@@ -39,7 +39,7 @@ struct StreamSource::Listener : std::enable_shared_from_this<StreamSource::Liste
         acceptor(ingress),
         accept_timer(ingress),
         pool(BatchPool::Create(options.max_batches_in_flight, options.packets_per_batch,
-                               options.buffer_size)),
+                               options.buffer_size, options.batch_share)),
         sink(std::move(sink_in)),
         accepted(registry.GetCounter("dogstatsd.uds_stream_connections_accepted")),
         accept_errors(registry.GetCounter("dogstatsd.uds_stream_accept_errors")),

@@ -44,6 +44,7 @@ struct StreamSourceOptions {
   size_t max_connections = 64;
   size_t packets_per_batch = 32;
   size_t max_batches_in_flight = 8;
+  runtime::MemoryShare* batch_share = nullptr;  // As DatagramSourceOptions::batch_share.
   // How long a connection waits for a free batch before trying again.
   std::chrono::milliseconds backpressure_retry{2};
 };

@@ -15,6 +15,11 @@ constexpr uint64_t kSetSeed = 0x736574u;
 constexpr size_t kMaxKeptHistogramCapacity = 16;
 // Below this many buffered values a full buffer simply grows; above it, it is compacted first.
 constexpr size_t kMinCompactedSize = 64;
+// What the memory pool is charged per buffered histogram value (a double and a weight, 16 bytes)
+// or set member (an 8-byte hash), in chunks of 4096 values: twice the larger, as a buffer grows
+// by doubling and may hold up to twice its values.
+constexpr uint64_t kBytesPerBufferedValue = 32;
+constexpr uint64_t kValueChargeChunk = 4096 * kBytesPerBufferedValue;
 
 bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof(double)) == 0; }
 
@@ -42,22 +47,27 @@ void Compact(std::vector<uint64_t>& hashes) {
   hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
 }
 
-// Says whether one more value fits in `values` under `max` buffered values in all (`buffered`).
+// Says whether one more value fits in `values` under `max` buffered values in all (`buffered`),
+// and in what `charge` may take from the memory pool.
 // A buffer is compacted before it grows, and when the bound is reached if it got new values since
 // its last compaction (`compacted` is its size then), so a flood of distinct values at the bound
 // costs one compaction per buffer, not one per value.
 template <typename Values>
-bool MakeRoomForOne(Values& values, uint32_t& compacted, size_t& buffered, size_t max) {
+bool MakeRoomForOne(Values& values, uint32_t& compacted, size_t& buffered, size_t max,
+                    runtime::ChunkedCharge& charge) {
+  const auto has_room = [&] {
+    return buffered < max && charge.Ensure((buffered + 1) * kBytesPerBufferedValue);
+  };
   const size_t before = values.size();
   const bool full = before >= kMinCompactedSize && before == values.capacity();
-  if (full || (buffered >= max && before > compacted)) {
+  if (full || (!has_room() && before > compacted)) {
     if (before > 1) {
       Compact(values);
     }
     compacted = static_cast<uint32_t>(values.size());
     buffered -= before - values.size();
   }
-  if (buffered >= max) {
+  if (!has_room()) {
     return false;
   }
   ++buffered;
@@ -128,7 +138,10 @@ std::vector<int> ParseHistogramPercentiles(const std::vector<std::string>& perce
 }
 
 TimeSampler::TimeSampler(TimeSamplerConfig config, StatsdStats& stats)
-    : config_(std::move(config)), stats_(stats), resolver_(config_.max_contexts) {
+    : config_(std::move(config)),
+      stats_(stats),
+      resolver_(config_.max_contexts, config_.contexts_share),
+      values_charge_(config_.values_share, kValueChargeChunk) {
   config_.context_expiry_seconds =
       std::max<int64_t>(config_.context_expiry_seconds, kBucketSeconds);
   for (const std::string& name : config_.histogram_aggregates) {
@@ -291,7 +304,7 @@ void TimeSampler::AddValue(Slot& slot, double value, std::string_view set_value,
       }
       auto& hashes = data().set_hashes;
       if (!MakeRoomForOne(hashes, data().hashes_compacted, buffered_values_,
-                          config_.max_buffered_values)) {
+                          config_.max_buffered_values, values_charge_)) {
         stats_.dropped_buffer_full().Add();
         break;
       }
@@ -304,7 +317,7 @@ void TimeSampler::AddValue(Slot& slot, double value, std::string_view set_value,
       const int64_t weight = GoFloatToInt64(1 / rate);
       auto& samples = data().samples;
       if (!MakeRoomForOne(samples, data().samples_compacted, buffered_values_,
-                          config_.max_buffered_values)) {
+                          config_.max_buffered_values, values_charge_)) {
         stats_.dropped_buffer_full().Add();
         break;
       }
@@ -386,6 +399,16 @@ void TimeSampler::AddServiceCheck(ServiceCheckRecord check, double now) {
 // ---------------------------------------------------------------------------------------------
 // Flushing
 
+FlushResult TimeSampler::Flush(double now, bool force, size_t max_series,
+                               const SeriesPiece& piece) {
+  piece_ = &piece;
+  piece_size_ = std::max<size_t>(max_series, 1);
+  series_handed_over_ = 0;
+  FlushResult out = Flush(now, force);
+  piece_ = nullptr;
+  return out;
+}
+
 FlushResult TimeSampler::Flush(double now, bool force) {
   FlushResult out;
   const int64_t cutoff = BucketStart(now);
@@ -393,8 +416,10 @@ FlushResult TimeSampler::Flush(double now, bool force) {
   sketch_index_.clear();
   std::vector<ContextId> expired_counters;
 
-  // Sized like the previous flush: growing a vector of 10k+ series moves every one of them.
-  out.series.reserve(last_series_count_);
+  // Sized like the previous flush, then to the exact count of each bucket before it is emitted:
+  // growing a vector of 10k+ series by doubling holds the old and the new storage at once (12 MiB
+  // at 37 k series, the largest transient of a flood at a 64 MiB limit).
+  ReserveSeries(out, last_series_count_);
   index_series_ = false;
   if (!buckets_.empty()) {
     std::vector<Bucket*> closed;
@@ -411,6 +436,7 @@ FlushResult TimeSampler::Flush(double now, bool force) {
     for (Bucket* bucket : closed) {
       // Adding a 0 to a counter already sampled in the bucket changes nothing (§7.4).
       ZeroFillCounters(*bucket, expired_counters);
+      ReserveSeries(out, SeriesCount(*bucket) + no_aggregation_series_.size());
       EmitBucket(*bucket, out);
       ReleaseBucket(bucket);
     }
@@ -426,7 +452,8 @@ FlushResult TimeSampler::Flush(double now, bool force) {
   }
   last_cutoff_ = cutoff;
 
-  last_series_count_ = out.series.size();
+  last_series_count_ = series_handed_over_ + out.series.size();
+  out.series.reserve(out.series.size() + no_aggregation_series_.size());
   for (Serie& serie : no_aggregation_series_) {
     out.series.push_back(std::move(serie));
   }
@@ -487,6 +514,42 @@ void TimeSampler::EmitSerie(FlushResult& out, ContextId id, uint32_t kind, std::
     out.series.push_back(std::move(serie));
   }
   out.series[index].points.push_back(Point{timestamp, value});
+}
+
+void TimeSampler::ReserveSeries(FlushResult& out, size_t more) const {
+  size_t wanted = out.series.size() + more;
+  if (piece_ != nullptr && !index_series_) {
+    // A piece is handed over once full, after the context that filled it: a histogram may add
+    // all its series past the size.
+    wanted = std::min(wanted, piece_size_ + aggregates_.size() + percentiles_.size());
+  }
+  out.series.reserve(wanted);
+}
+
+void TimeSampler::MaybeHandOver(FlushResult& out) {
+  if (piece_ == nullptr || index_series_ || out.series.size() < piece_size_) {
+    return;
+  }
+  series_handed_over_ += out.series.size();
+  (*piece_)(out.series);
+  out.series.clear();
+}
+
+size_t TimeSampler::SeriesCount(const Bucket& bucket) const {
+  size_t count = 0;
+  for (const ContextId id : bucket.contexts) {
+    switch (bucket.slots[id].type) {
+      case MetricType::kHistogram:
+      case MetricType::kTiming:
+        count += aggregates_.size() + percentiles_.size();
+        break;
+      case MetricType::kDistribution:
+        break;  // A sketch, not a serie.
+      default:
+        ++count;
+    }
+  }
+  return count;
 }
 
 void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
@@ -592,6 +655,7 @@ void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
         break;
       }
     }
+    MaybeHandOver(out);
   }
 }
 
@@ -610,6 +674,7 @@ void TimeSampler::ReleaseBucket(Bucket* bucket) {
     }
   }
   bucket->contexts.clear();
+  values_charge_.Shrink(buffered_values_ * kBytesPerBufferedValue);
   if (current_ == bucket) {
     current_ = nullptr;
   }

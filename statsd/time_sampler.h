@@ -39,6 +39,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -80,6 +81,12 @@ struct TimeSamplerConfig {
   // each after merging equal values); beyond it new ones are dropped (buffer_full). Unbounded, like
   // the Agent, unless a memory limit sets it.
   size_t max_buffered_values = std::numeric_limits<size_t>::max();
+  // Shares of the sidecar's memory pool (agent/runtime/memory_account.h) that live contexts
+  // (ContextResolver::kBytesPerContext each) and buffered values (16 bytes each) are charged to;
+  // a refused charge drops the sample like the bounds above (context_limit, buffer_full). Null:
+  // only the bounds apply.
+  runtime::MemoryShare* contexts_share = nullptr;
+  runtime::MemoryShare* values_share = nullptr;
 };
 
 class TimeSampler {
@@ -102,6 +109,12 @@ class TimeSampler {
   FlushResult Flush(std::chrono::system_clock::time_point now, bool force) {
     return Flush(std::chrono::duration<double>(now.time_since_epoch()).count(), force);
   }
+  // The same, but the series of a closed bucket are handed to `piece` as they are made, at most
+  // `max_series` at a time, so that a flush of many contexts never holds all its series at once
+  // (the returned result has the rest, the sketches, events and checks). When two or more buckets
+  // close at once (a late flush, or `force`), their series merge and are returned whole.
+  using SeriesPiece = std::function<void(std::vector<Serie>& series)>;
+  FlushResult Flush(double now, bool force, size_t max_series, const SeriesPiece& piece);
 
   size_t context_count() const { return resolver_.size(); }
   size_t buffered_values() const { return buffered_values_; }
@@ -149,7 +162,12 @@ class TimeSampler {
   Slot& SlotFor(ContextId id, Bucket& bucket, MetricType type);
   void AddValue(Slot& slot, double value, std::string_view set_value, double sample_rate);
   void ZeroFillCounters(Bucket& bucket, std::vector<ContextId>& expired_counters);
+  // An upper bound of the series EmitBucket adds (before merging with other buckets' series).
+  size_t SeriesCount(const Bucket& bucket) const;
   void EmitBucket(Bucket& bucket, FlushResult& out);
+  // Grows out.series for `more` series (up to one piece when handing over in pieces).
+  void ReserveSeries(FlushResult& out, size_t more) const;
+  void MaybeHandOver(FlushResult& out);
   void EmitSerie(FlushResult& out, ContextId id, uint32_t kind, std::string_view suffix,
                  SeriesType type, int64_t timestamp, double value);
   void ReleaseBucket(Bucket* bucket);
@@ -168,6 +186,7 @@ class TimeSampler {
   std::vector<std::unique_ptr<Bucket>> free_buckets_;  // Storage for reuse.
   Bucket* current_ = nullptr;                          // Last bucket used by Add().
   size_t buffered_values_ = 0;  // Histogram values and set members in the open buckets.
+  runtime::ChunkedCharge values_charge_;
   int64_t last_cutoff_ = 0;
 
   std::vector<Serie> no_aggregation_series_;
@@ -179,6 +198,10 @@ class TimeSampler {
   absl::flat_hash_map<uint64_t, size_t> serie_index_;
   bool index_series_ = false;
   size_t last_series_count_ = 0;  // Aggregated series of the previous flush.
+  // Set during Flush(now, force, max_series, piece) only.
+  const SeriesPiece* piece_ = nullptr;
+  size_t piece_size_ = 0;
+  size_t series_handed_over_ = 0;
 
   absl::flat_hash_map<ContextId, size_t> sketch_index_;
 };

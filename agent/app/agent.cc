@@ -71,10 +71,16 @@ absl::Status Agent::Start() {
     return http_client.status();
   }
   http_client_ = std::move(*http_client);
+  CreateMemoryAccount();
   forwarder::AsioForwarderOptions forwarder_options;
   forwarder_options.forwarder.endpoints = config_.Endpoints();
   forwarder_options.forwarder.retry_queue_max_bytes =
       settings_.memory.RetryQueueBytes(config_.RetryQueueMaxBytes());
+  forwarder_options.forwarder.retry_queue_share = &memory_account_->AddShare(
+      "forwarder.retry_queue", ShareCap(forwarder_options.forwarder.retry_queue_max_bytes));
+  forwarder_options.forwarder.pending_share = &memory_account_->AddShare(
+      "forwarder.pending",
+      ShareCap(settings_.memory.RetryQueueBytes(config_.RetryQueueMaxBytes())));
   forwarder_options.forwarder.metrics_timeout = config_.ForwarderTimeout();
   if (config_.StorageMaxBytes() > 0) {
     forwarder::SpillOptions spill;
@@ -112,6 +118,14 @@ absl::Status Agent::Start() {
     settings_.statsd.source.under_memory_pressure = memory_guard_->Probe();
     settings_.statsd.sampler.max_buffered_values = static_cast<size_t>(
         settings_.memory.StatsdBufferedValues(settings_.statsd.sampler.max_buffered_values));
+    settings_.statsd.sampler.contexts_share =
+        &memory_account_->AddShare("dogstatsd.contexts", settings_.memory.StatsdContextBytes());
+    settings_.statsd.sampler.values_share =
+        &memory_account_->AddShare("dogstatsd.values", settings_.memory.StatsdValueBytes());
+    runtime::MemoryShare& batches =
+        memory_account_->AddShare("dogstatsd.batches", settings_.memory.StatsdBatchBytes());
+    settings_.statsd.source.batch_share = &batches;
+    settings_.statsd.stream_source.batch_share = &batches;
     statsd_ = std::make_unique<statsd::StatsdPipeline>(
         runtime_.Ingress(), runtime_.Compute(), settings_.statsd, &origin_tags_,
         [this](forwarder::Payload payload) { forwarder_->Submit(std::move(payload)); }, clock_,
@@ -134,6 +148,7 @@ absl::Status Agent::Start() {
   if (settings_.self_metrics) {
     StartSelfMetrics();
   }
+  memory_account_telemetry_->Publish();  // Every share is known now; `status` shows them at once.
 
   signals_ = std::make_unique<boost::asio::signal_set>(runtime_.Ingress(), SIGTERM, SIGINT);
   signals_->async_wait([this](const boost::system::error_code& ec, int signal_number) {
@@ -165,6 +180,8 @@ absl::Status Agent::StartApm() {
   apm_options.zstd_level = config_.ZstdLevel();
   apm_options.max_inflight_bytes =
       settings_.memory.ApmInflightBytes(apm_options.max_inflight_bytes);
+  apm_options.inflight_share =
+      &memory_account_->AddShare("apm.inflight", ShareCap(apm_options.max_inflight_bytes));
   apm_options.under_memory_pressure = memory_guard_->Probe();
   auto pipeline = apm::ApmPipeline::Create(
       runtime_.Ingress(), runtime_.Compute(), std::move(apm_options), &tag_snapshot_,
@@ -195,6 +212,8 @@ absl::Status Agent::StartLogs() {
   logs_options.mapper.hostname = config_.Hostname();
   logs_options.max_pending_bytes =
       settings_.memory.LogsPendingBytes(logs_options.max_pending_bytes);
+  logs_options.pending_share =
+      &memory_account_->AddShare("logs.pending", ShareCap(logs_options.max_pending_bytes));
   // Past half the retry queue the intake is not keeping up: stop acking FireLens (it buffers)
   // rather than let the queue drop the oldest logs.
   const int64_t congestion_bytes = static_cast<int64_t>(config_.RetryQueueMaxBytes() / 2);
@@ -372,7 +391,8 @@ nlohmann::json Agent::StatusDetails() const {
       {"memory",
        {{"limit_bytes", settings_.memory.limit_bytes},
         {"limit_source", settings_.memory.source},
-        {"soft_mark_bytes", settings_.memory.SoftMark()}}},
+        {"soft_mark_bytes", settings_.memory.SoftMark()},
+        {"pool_capacity_bytes", memory_account_ != nullptr ? memory_account_->capacity() : 0}}},
       {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::steady_clock::now() - started_at_)
                              .count()},
@@ -483,6 +503,15 @@ void Agent::OnTaskStats(const absl::StatusOr<container::TaskStatsSample>& sample
 }
 
 void Agent::StartMemoryGuard() {
+  if (settings_.memory.limit_bytes != 0 &&
+      settings_.memory.limit_bytes < runtime::MemoryBudget::kMinimumLimitBytes) {
+    spdlog::warn(
+        "Memory limit {} MiB (from {}) is under the {} MiB the sidecar needs to stay under it "
+        "through a flood of every input; give the container at least {} MiB.",
+        settings_.memory.limit_bytes >> 20, settings_.memory.source,
+        runtime::MemoryBudget::kMinimumLimitBytes >> 20,
+        runtime::MemoryBudget::kMinimumLimitBytes >> 20);
+  }
   if (settings_.memory.limit_bytes != 0) {
     spdlog::info("Memory limit {} MiB (from {}): backpressure above {} MiB resident.",
                  settings_.memory.limit_bytes >> 20, settings_.memory.source,
@@ -497,8 +526,36 @@ void Agent::StartMemoryGuard() {
   boost::asio::post(runtime_.Egress(), [this] { SampleMemory(); });
 }
 
+namespace {
+constexpr int kReturnedBlockBytes = 128 * 1024;
+}  // namespace
+
+void Agent::CreateMemoryAccount() {
+  // What the process holds before any buffer fills: the pool is what the soft mark leaves above it.
+  const uint64_t idle = runtime::ReadSelfRss().value_or(0);
+  memory_account_ =
+      std::make_unique<runtime::MemoryAccount>(settings_.memory.AccountCapacity(idle));
+  memory_account_telemetry_ =
+      std::make_unique<runtime::MemoryAccountTelemetry>(*memory_account_, registry_);
+  if (settings_.memory.limit_bytes != 0) {
+    // Under a limit, freed memory goes back to the kernel promptly: blocks of 128 KiB and more
+    // (payloads, bodies, flush pieces) are mapped on their own and unmapped when freed, and the
+    // heap top is trimmed past 128 KiB. glibc's defaults keep up to 32 MiB of freed blocks per
+    // arena, which at a 64 MiB limit let a flood's peaks reach the limit (bench/memory_flood.py:
+    // 61.6-64.3 MiB with glibc's defaults, 59.7-60.7 MiB with these).
+    // glibc's mallopt sets these under the main arena's lock, and other threads only read them.
+    mallopt(M_MMAP_THRESHOLD, kReturnedBlockBytes);  // NOLINT(concurrency-mt-unsafe)
+    mallopt(M_TRIM_THRESHOLD, kReturnedBlockBytes);  // NOLINT(concurrency-mt-unsafe)
+    spdlog::info("Memory pool {} MiB for the buffers (resident at start {} MiB).",
+                 memory_account_->capacity() >> 20, idle >> 20);
+  }
+}
+
+uint64_t Agent::ShareCap(uint64_t cap) const { return settings_.memory.limit_bytes == 0 ? 0 : cap; }
+
 void Agent::SampleMemory() {
   memory_guard_->Sample();
+  memory_account_telemetry_->Publish();
   memory_timer_->expires_after(std::chrono::milliseconds(250));
   memory_timer_->async_wait([this](const boost::system::error_code& ec) {
     if (!ec) {

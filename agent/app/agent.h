@@ -21,6 +21,8 @@
 #include "agent/config/agent_config.h"
 #include "agent/forwarder/asio_forwarder.h"
 #include "agent/forwarder/curl_http_client.h"
+#include "agent/runtime/memory_account.h"
+#include "agent/runtime/memory_account_telemetry.h"
 #include "agent/runtime/memory_guard.h"
 #include "agent/runtime/runtime.h"
 #include "agent/status/status_server.h"
@@ -81,6 +83,10 @@ class Agent {
   void SubmitEncoded(statsd::EncodeResult encoded);
   // The Agent's own upstream metrics (self_metrics.h), on the egress thread.
   void StartSelfMetrics();
+  // The one pool the buffers draw from (memory_account.h), sized from the budget.
+  void CreateMemoryAccount();
+  // A share's cap: `cap` under a memory limit, none (0) without one.
+  uint64_t ShareCap(uint64_t cap) const;
   // Samples the resident size against the memory budget every 250 ms (memory_guard.h).
   void StartMemoryGuard();
   void SampleMemory();
@@ -90,6 +96,10 @@ class Agent {
   const config::FinalizedConfig& config_ = settings_.agent;
   telemetry::Registry registry_;
   common::SystemClock clock_;
+  // Outlives everything that charges it: the forwarder and the pipelines below, and the runtime,
+  // whose loops may still hold receive batches when they are destroyed.
+  std::unique_ptr<runtime::MemoryAccount> memory_account_;
+  std::unique_ptr<runtime::MemoryAccountTelemetry> memory_account_telemetry_;
   runtime::Runtime runtime_;
   std::unique_ptr<forwarder::CurlHttpClient> http_client_;
   std::unique_ptr<forwarder::AsioForwarder> forwarder_;

@@ -336,6 +336,36 @@ void RenderComponents(const Json& status, std::string& out) {
   }
 }
 
+// The limit, the resident size and the pool every buffer draws from, share by share.
+void RenderMemory(const std::vector<Metric>& metrics, std::string& out) {
+  const double limit = Sum(metrics, "memory.limit_bytes");
+  out += "\nMemory\n";
+  out += fmt::format("  {:<24} {}\n", "Limit", limit > 0 ? Bytes(limit) : "none");
+  out += fmt::format("  {:<24} {} (peak {})\n", "Resident", Bytes(Sum(metrics, "memory.rss_bytes")),
+                     Bytes(Sum(metrics, "memory.peak_rss_bytes")));
+  const double capacity = Sum(metrics, "memory.pool.capacity_bytes");
+  out += fmt::format(
+      "  {:<24} {} of {} (peak {})\n", "Buffer pool", Bytes(Sum(metrics, "memory.pool.used_bytes")),
+      capacity > 0 ? Bytes(capacity) : "no limit", Bytes(Sum(metrics, "memory.pool.peak_bytes")));
+  for (const Metric& metric : metrics) {
+    if (metric.name != "memory.pool.share_bytes") {
+      continue;
+    }
+    const std::string share = metric.Tag("share");
+    double cap = 0;
+    double refusals = 0;
+    for (const Metric& other : metrics) {
+      if (other.Tag("share") == share && other.name == "memory.pool.share_cap_bytes") {
+        cap = other.value;
+      } else if (other.Tag("share") == share && other.name == "memory.pool.refusals") {
+        refusals = other.value;
+      }
+    }
+    out += fmt::format("    {:<22} {} of {}, {} refused\n", share, Bytes(metric.value),
+                       cap > 0 ? Bytes(cap) : "no cap", Count(refusals));
+  }
+}
+
 void RenderAllMetrics(const std::vector<Metric>& metrics, std::string& out) {
   size_t width = 10;
   for (const auto& metric : metrics) {
@@ -369,6 +399,7 @@ std::string RenderStatusTable(const Json& status) {
   out += fmt::format("\nRetry queue\n  {:<20} {}\n  {:<20} {}\n", "Retry queue bytes",
                      Bytes(Sum(metrics, "forwarder.retry_queue_bytes")), "In flight",
                      Count(Sum(metrics, "forwarder.in_flight")));
+  RenderMemory(metrics, out);
   RenderComponents(status, out);
   RenderAllMetrics(metrics, out);
   return out;

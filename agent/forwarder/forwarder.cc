@@ -55,7 +55,7 @@ Forwarder::Forwarder(ForwarderOptions options, HttpClient& client, const common:
       logger_(ForwarderLogger()),
       backoff_(options_.backoff, std::move(uniform)),
       breaker_(backoff_, clock_),
-      retry_queue_(options_.retry_queue_max_bytes),
+      retry_queue_(options_.retry_queue_max_bytes, options_.retry_queue_share),
       next_retry_(clock.SteadyNow() + options_.retry_interval) {
   for (Intake intake : {Intake::kMetrics, Intake::kTraces, Intake::kLogs}) {
     for (const Endpoint& endpoint : options_.endpoints.For(intake)) {
@@ -84,7 +84,21 @@ Forwarder::Forwarder(ForwarderOptions options, HttpClient& client, const common:
   }
 }
 
-Forwarder::~Forwarder() = default;
+Forwarder::~Forwarder() {
+  for (auto& states : endpoint_states_) {
+    for (EndpointState& state : states) {
+      for (const Transaction& transaction : state.pending) {
+        ReleasePending(transaction);
+      }
+    }
+  }
+}
+
+void Forwarder::ReleasePending(const Transaction& transaction) {
+  if (options_.pending_share != nullptr) {
+    options_.pending_share->Release(transaction.Bytes());
+  }
+}
 
 Forwarder::EndpointState& Forwarder::StateFor(const Transaction& transaction) {
   return endpoint_states_[IntakeIndex(transaction.payload->intake)][transaction.endpoint_index];
@@ -142,7 +156,11 @@ void Forwarder::Dispatch(Transaction transaction) {
   }
   EndpointState& state = StateFor(transaction);
   if (state.in_flight >= options_.max_in_flight_per_endpoint) {
-    if (state.pending.size() < options_.max_pending_per_endpoint) {
+    // Waiting transactions hold their payload like the retry queue does, so they draw on the
+    // memory pool too; without room they wait in the retry queue, which evicts to make it.
+    if (state.pending.size() < options_.max_pending_per_endpoint &&
+        (options_.pending_share == nullptr ||
+         options_.pending_share->TryCharge(transaction.Bytes()))) {
       state.pending.push_back(std::move(transaction));
     } else {
       Enqueue(std::move(transaction));
@@ -288,6 +306,7 @@ void Forwarder::PumpPending(EndpointState& state) {
   while (!state.pending.empty() && state.in_flight < options_.max_in_flight_per_endpoint) {
     Transaction transaction = std::move(state.pending.front());
     state.pending.pop_front();
+    ReleasePending(transaction);
     if (shutting_down_ || breaker_.AllowSend(transaction.url)) {
       Send(std::move(transaction));
     } else {
@@ -456,6 +475,7 @@ void Forwarder::BeginShutdown(std::chrono::steady_clock::time_point deadline) {
   for (auto& states : endpoint_states_) {
     for (EndpointState& state : states) {
       for (Transaction& transaction : state.pending) {
+        ReleasePending(transaction);
         queued.push_back(std::move(transaction));
       }
       state.pending.clear();

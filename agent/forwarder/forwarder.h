@@ -44,6 +44,10 @@ struct ForwarderOptions {
   IntakeEndpoints endpoints;
   // forwarder_retry_queue_payloads_max_size: queued retry bytes before the oldest are dropped.
   size_t retry_queue_max_bytes = RetryQueue::kDefaultMaxBytes;
+  // The retry queue's share of the memory pool, or nullptr (only its own cap applies).
+  runtime::MemoryShare* retry_queue_share = nullptr;
+  // Transactions waiting for an in-flight slot are charged here (nullptr: not charged).
+  runtime::MemoryShare* pending_share = nullptr;
   // forwarder_max_concurrent_requests: requests in flight per endpoint (base URL + key).
   int max_in_flight_per_endpoint = 10;
   // forwarder_high_prio_buffer_size: new transactions waiting for an in-flight slot per endpoint;
@@ -117,6 +121,7 @@ class Forwarder {
   };
 
   EndpointState& StateFor(const Transaction& transaction);
+  void ReleasePending(const Transaction& transaction);
   const Endpoint& EndpointFor(const Transaction& transaction) const;
   std::chrono::milliseconds TimeoutFor(Intake intake) const;
   telemetry::Tags BaseTags(const Transaction& transaction);

@@ -15,12 +15,41 @@ std::vector<Transaction> RetryQueue::Add(Transaction transaction) {
   Key key{transaction.priority(), transaction.sequence};
   queue_.insert_or_assign(key, std::move(transaction));  // Sequences are unique per forwarder.
   while (bytes_ > max_bytes_ && !queue_.empty()) {
-    auto last = std::prev(queue_.end());
-    bytes_ -= last->second.Bytes();
-    evicted.push_back(std::move(last->second));
-    queue_.erase(last);
+    evicted.push_back(PopLast());
   }
+  SettleCharge(&evicted);
   return evicted;
+}
+
+RetryQueue::~RetryQueue() {
+  if (share_ != nullptr && charged_ > 0) {
+    share_->Release(charged_);
+  }
+}
+
+Transaction RetryQueue::PopLast() {
+  auto last = std::prev(queue_.end());
+  bytes_ -= last->second.Bytes();
+  Transaction transaction = std::move(last->second);
+  queue_.erase(last);
+  return transaction;
+}
+
+void RetryQueue::SettleCharge(std::vector<Transaction>* evicted) {
+  if (share_ == nullptr) {
+    return;
+  }
+  while (bytes_ > charged_) {
+    if (share_->TryCharge(bytes_ - charged_)) {
+      charged_ = bytes_;
+      return;
+    }
+    evicted->push_back(PopLast());
+  }
+  if (charged_ > bytes_) {
+    share_->Release(charged_ - bytes_);
+    charged_ = bytes_;
+  }
 }
 
 std::vector<Transaction> RetryQueue::TakeAll() {
@@ -31,6 +60,7 @@ std::vector<Transaction> RetryQueue::TakeAll() {
   }
   queue_.clear();
   bytes_ = 0;
+  SettleCharge(nullptr);
   return out;
 }
 
@@ -38,12 +68,10 @@ std::vector<Transaction> RetryQueue::TakeOldest(size_t bytes) {
   std::vector<Transaction> out;
   size_t taken = 0;
   while (taken < bytes && !queue_.empty()) {
-    auto last = std::prev(queue_.end());
-    taken += last->second.Bytes();
-    bytes_ -= last->second.Bytes();
-    out.push_back(std::move(last->second));
-    queue_.erase(last);
+    out.push_back(PopLast());
+    taken += out.back().Bytes();
   }
+  SettleCharge(nullptr);
   return out;
 }
 

@@ -12,7 +12,6 @@
 namespace sidecar::runtime {
 namespace {
 
-constexpr uint64_t kMinimumLimit = uint64_t{16} << 20;
 // cgroup v1 reports "no limit" as LONG_MAX rounded down to a page; anything this large is no limit.
 constexpr uint64_t kUnlimitedThreshold = uint64_t{1} << 62;
 
@@ -105,10 +104,11 @@ absl::StatusOr<MemoryBudget> ResolveMemoryBudget(const std::optional<std::string
       return absl::InvalidArgumentError(
           fmt::format("DD_SIDECAR_MEMORY_LIMIT: {}", bytes.status().message()));
     }
-    if (*bytes < kMinimumLimit) {
+    if (*bytes < MemoryBudget::kMinimumLimitBytes) {
       return absl::InvalidArgumentError(
-          fmt::format("DD_SIDECAR_MEMORY_LIMIT: {} bytes is below the 16 MiB the sidecar needs "
-                      "to start; give at least 16MiB (64MiB or more recommended)",
+          fmt::format("DD_SIDECAR_MEMORY_LIMIT: {} bytes is below the 80 MiB the sidecar needs to "
+                      "stay under its limit through a flood (it holds about 20 MiB idle); give at "
+                      "least 80MiB (128MiB or more recommended)",
                       *bytes));
     }
     budget.limit_bytes = *bytes;

@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+
 #include "nlohmann/json.hpp"
 #include "tests/integration/agent_process.h"
 
@@ -72,14 +77,25 @@ TEST(AgentLifecycleTest, MemoryLimitIsReportedAndABadOneExitsTwo) {
   const uint16_t port = FreePort();
   auto environment = BaseEnvironment(port);
   environment["DD_SIDECAR_MEMORY_LIMIT"] = "256MiB";
+  // DogStatsD and APM on, for their shares of the pool.
+  environment["DD_DOGSTATSD_PORT"] = std::to_string(FreePort());
+  environment["DD_APM_RECEIVER_PORT"] = std::to_string(FreePort());
   AgentProcess agent({"run"}, environment);
   ASSERT_TRUE(WaitForHttpStatus(port, "/health", 200, kStartTimeout)) << agent.Output();
+  // /health answers before the last pipeline has started; the start-up line comes after it.
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (agent.Output().find("started in") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   AgentProcess status({"status", "--json"}, {{"DD_HEALTH_PORT", std::to_string(port)}});
   ASSERT_EQ(status.Wait(kExitTimeout), 0);
   const auto document = nlohmann::json::parse(status.Output(), nullptr, false);
   ASSERT_FALSE(document.is_discarded()) << status.Output();
   int64_t limit = -1;
   int64_t rss = -1;
+  int64_t pool = -1;
+  std::map<std::string, int64_t> share_caps;
   for (const auto& metric : document["metrics"]) {
     if (metric["name"] == "memory.limit_bytes") {
       limit = metric["value"].get<int64_t>();
@@ -87,9 +103,24 @@ TEST(AgentLifecycleTest, MemoryLimitIsReportedAndABadOneExitsTwo) {
     if (metric["name"] == "memory.rss_bytes") {
       rss = metric["value"].get<int64_t>();
     }
+    if (metric["name"] == "memory.pool.capacity_bytes") {
+      pool = metric["value"].get<int64_t>();
+    }
+    if (metric["name"] == "memory.pool.share_cap_bytes") {
+      share_caps[metric["tags"]["share"].get<std::string>()] = metric["value"].get<int64_t>();
+    }
   }
   EXPECT_EQ(limit, int64_t{256} << 20);
   EXPECT_GT(rss, 0);
+  // One pool for every buffer: the 80 % soft mark less at least the 20 MiB idle estimate and an
+  // eighth of the limit for working memory.
+  EXPECT_GT(pool, 0);
+  EXPECT_LE(pool, limit / 10 * 8 - (int64_t{20} << 20) - limit / 8);
+  EXPECT_EQ(share_caps["forwarder.retry_queue"], int64_t{15} << 20);  // Configured < L/8.
+  EXPECT_EQ(share_caps["apm.inflight"], limit / 8);
+  EXPECT_EQ(share_caps["dogstatsd.contexts"], limit / 8);
+  EXPECT_EQ(share_caps["dogstatsd.values"], limit / 8);
+  EXPECT_EQ(share_caps["dogstatsd.batches"], limit / 16);
   EXPECT_THAT(agent.Output(), HasSubstr("Memory limit 256 MiB"));
   agent.Signal(SIGTERM);
   EXPECT_EQ(agent.Wait(kExitTimeout), 0) << agent.Output();

@@ -116,6 +116,37 @@ TEST(ContextResolverTest, RefusesNewContextsBeyondTheLimit) {
   EXPECT_EQ(resolver.size(), 2u);
 }
 
+TEST(ContextResolverTest, RefusesNewContextsWhenItsMemoryShareIsFullAndGivesRoomBackOnRemove) {
+  runtime::MemoryAccount account(0);
+  runtime::MemoryShare& share =
+      account.AddShare("dogstatsd.contexts", 256 * ContextResolver::kBytesPerContext);
+  const ExtraTags none;
+  {
+    ContextResolver resolver(1000, &share);
+    std::vector<std::string> names;
+    for (int i = 0; i < 257; ++i) {
+      names.push_back("m" + std::to_string(i));
+    }
+    std::vector<ContextId> ids;
+    for (int i = 0; i < 256; ++i) {
+      const ResolveResult result = resolver.Resolve(names[i], "", Tags{}, none);
+      ASSERT_EQ(result.status, ResolveResult::Status::kResolved);
+      ids.push_back(result.id);
+    }
+    EXPECT_EQ(share.used(), 256 * ContextResolver::kBytesPerContext);  // One chunk.
+    EXPECT_EQ(resolver.Resolve(names[256], "", Tags{}, none).status, ResolveResult::Status::kLimit);
+    resolver.Remove(ids[0]);
+    EXPECT_EQ(resolver.Resolve(names[256], "", Tags{}, none).status,
+              ResolveResult::Status::kResolved);
+    for (size_t i = 1; i < ids.size(); ++i) {
+      resolver.Remove(ids[i]);
+    }
+    EXPECT_EQ(resolver.size(), 1u);
+    EXPECT_EQ(share.used(), 256 * ContextResolver::kBytesPerContext);  // One chunk for the last.
+  }
+  EXPECT_EQ(share.used(), 0u);
+}
+
 TEST(ContextResolverTest, RemoveFreesTheSlotAndTheId) {
   ContextResolver resolver(1);
   const ExtraTags none;

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "agent/runtime/memory_account.h"
 #include "agent/telemetry/registry.h"
 #include "statsd/enricher.h"
 #include "statsd/parser.h"
@@ -101,6 +102,7 @@ class TimeSamplerTest : public ::testing::Test {
 
   telemetry::Registry registry_;
   StatsdStats stats_{registry_};
+  runtime::MemoryAccount account_{0};  // Outlives the sampler, which charges its shares.
   StaticOriginTags origins_;
   Parser parser_{ParserOptions{}};
   std::unique_ptr<Enricher> enricher_;
@@ -397,6 +399,83 @@ TEST_F(TimeSamplerTest, BufferedValuesAreBoundedDroppedAndCountedThenFreedByTheF
   result = Flush(130);
   EXPECT_EQ(Value(result, "h.max"), 9);
   EXPECT_EQ(Value(result, "h.count"), 100);
+}
+
+TEST_F(TimeSamplerTest, ContextsAndValuesAreChargedToTheirSharesAndRefusedWhenTheyAreFull) {
+  // Room for 256 contexts (one chunk) and 4096 buffered values (one chunk).
+  runtime::MemoryShare& contexts =
+      account_.AddShare("dogstatsd.contexts", 256 * ContextResolver::kBytesPerContext);
+  runtime::MemoryShare& values = account_.AddShare("dogstatsd.values", 4096 * 32);
+  Make({.histogram_aggregates = {"count"},
+        .histogram_percentiles = {},
+        .contexts_share = &contexts,
+        .values_share = &values},
+       {});
+  for (int i = 0; i < 300; ++i) {
+    Send("c" + std::to_string(i) + ":1|c", 100);
+  }
+  EXPECT_EQ(sampler_->context_count(), 256u);
+  EXPECT_EQ(Dropped("context_limit"), 44);
+  EXPECT_EQ(contexts.used(), 256 * ContextResolver::kBytesPerContext);
+  Send("c0:1|c", 100);  // A known context is never refused.
+  EXPECT_EQ(Dropped("context_limit"), 44);
+
+  Make({.histogram_aggregates = {"count"},
+        .histogram_percentiles = {},
+        .contexts_share = &contexts,
+        .values_share = &values},
+       {});
+  EXPECT_EQ(contexts.used(), 0u);  // The old sampler gave its charge back.
+  for (int i = 0; i < 5000; ++i) {
+    Send("h:" + std::to_string(i) + "|h", 100);
+  }
+  EXPECT_EQ(sampler_->buffered_values(), 4096u);
+  EXPECT_EQ(Dropped("buffer_full"), 5000 - 4096);
+  EXPECT_EQ(values.used(), 4096u * 32);
+  FlushResult result = Flush(110);
+  EXPECT_EQ(Value(result, "h.count"), 409.6);
+  EXPECT_EQ(values.used(), 0u);  // Flushed buffers give their charge back.
+  // 20 s idle: the context expires and its chunk goes back too.
+  Flush(140);
+  EXPECT_EQ(sampler_->context_count(), 0u);
+  EXPECT_EQ(contexts.used(), 0u);
+}
+
+TEST_F(TimeSamplerTest, APieceWiseFlushHandsOverEverySerieOnceInOrderWithinThePieceSize) {
+  Make({.histogram_aggregates = {"max", "count"}}, {});
+  for (int i = 0; i < 10; ++i) {
+    Send("g" + std::to_string(i) + ":" + std::to_string(i) + "|g", 100);
+  }
+  Send("h:1|h", 101);  // Three series (max, count, 95percentile) from one context.
+  Send("c:5|c", 101);
+  std::vector<std::vector<std::string>> pieces;
+  FlushResult rest = sampler_->Flush(110, false, 4, [&pieces](std::vector<Serie>& series) {
+    pieces.push_back({});
+    for (const Serie& serie : series) {
+      pieces.back().push_back(serie.name);
+    }
+  });
+  ASSERT_THAT(pieces, SizeIs(3));
+  EXPECT_THAT(pieces[0], ElementsAre("g0", "g1", "g2", "g3"));
+  EXPECT_THAT(pieces[1], ElementsAre("g4", "g5", "g6", "g7"));
+  // A piece is handed over after the context that filled it, whole.
+  EXPECT_THAT(pieces[2], ElementsAre("g8", "g9", "h.max", "h.count", "h.95percentile"));
+  EXPECT_THAT(Names(rest), ElementsAre("c"));
+  EXPECT_EQ(Value(rest, "c"), 0.5);
+
+  // Two buckets closing at once merge their points into one serie per context: no pieces.
+  Send("g0:1|g", 120);
+  Send("g0:2|g", 130);
+  pieces.clear();
+  rest = sampler_->Flush(150, false, 1, [&pieces](std::vector<Serie>& series) {
+    pieces.push_back({});
+    for (const Serie& serie : series) {
+      pieces.back().push_back(serie.name);
+    }
+  });
+  EXPECT_THAT(pieces, IsEmpty());
+  ASSERT_NE(Find(rest, "g0"), nullptr);
+  EXPECT_EQ(PointsOf(*Find(rest, "g0")), (Points{{120, 1}, {130, 2}}));
 }
 
 TEST_F(TimeSamplerTest, F14TagOrderDoesNotMakeANewContext) {

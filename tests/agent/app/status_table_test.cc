@@ -44,7 +44,23 @@ constexpr const char* kStatus = R"({
      "intake": "metrics", "kind": "series", "reason": "retries_exhausted"},
      "kind": "counter", "value": 1},
     {"name": "forwarder.retry_queue_bytes", "tags": {}, "kind": "gauge", "value": 2048},
-    {"name": "forwarder.in_flight", "tags": {}, "kind": "gauge", "value": 2}
+    {"name": "forwarder.in_flight", "tags": {}, "kind": "gauge", "value": 2},
+    {"name": "memory.limit_bytes", "tags": {}, "kind": "gauge", "value": 67108864},
+    {"name": "memory.rss_bytes", "tags": {}, "kind": "gauge", "value": 31457280},
+    {"name": "memory.peak_rss_bytes", "tags": {}, "kind": "gauge", "value": 41943040},
+    {"name": "memory.pool.capacity_bytes", "tags": {}, "kind": "gauge", "value": 32505856},
+    {"name": "memory.pool.used_bytes", "tags": {}, "kind": "gauge", "value": 1048576},
+    {"name": "memory.pool.peak_bytes", "tags": {}, "kind": "gauge", "value": 3145728},
+    {"name": "memory.pool.share_bytes", "tags": {"share": "apm.inflight"}, "kind": "gauge",
+     "value": 1048576},
+    {"name": "memory.pool.share_cap_bytes", "tags": {"share": "apm.inflight"}, "kind": "gauge",
+     "value": 8388608},
+    {"name": "memory.pool.refusals", "tags": {"share": "apm.inflight"}, "kind": "counter",
+     "value": 4},
+    {"name": "memory.pool.share_bytes", "tags": {"share": "logs.pending"}, "kind": "gauge",
+     "value": 0},
+    {"name": "memory.pool.share_cap_bytes", "tags": {"share": "logs.pending"}, "kind": "gauge",
+     "value": 0}
   ],
   "details": {
     "task": {
@@ -85,6 +101,15 @@ TEST(StatusTableTest, TaskSectionShowsIdentityAndTags) {
   EXPECT_THAT(task, ContainsRegex("Launch type +fargate"));
   EXPECT_THAT(task, ContainsRegex("Task tags +task_family:web ecs_cluster_name:demo"));
   EXPECT_THAT(task, ContainsRegex("env/service/version +prod / web / 1.2"));
+}
+
+TEST(StatusTableTest, MemoryShowsTheLimitResidentSizeAndEachShareOfThePool) {
+  const std::string memory = Section(Render(), "Memory");
+  EXPECT_THAT(memory, ContainsRegex("Limit +64.0 MiB\n"));
+  EXPECT_THAT(memory, ContainsRegex("Resident +30.0 MiB \\(peak 40.0 MiB\\)"));
+  EXPECT_THAT(memory, ContainsRegex("Buffer pool +1.0 MiB of 31.0 MiB \\(peak 3.0 MiB\\)"));
+  EXPECT_THAT(memory, ContainsRegex("apm.inflight +1.0 MiB of 8.0 MiB, 4 refused"));
+  EXPECT_THAT(memory, ContainsRegex("logs.pending +0 B of no cap, 0 refused"));
 }
 
 TEST(StatusTableTest, ThroughputShowsTotalsAndAverageRatePerSignal) {

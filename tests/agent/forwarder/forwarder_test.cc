@@ -264,6 +264,30 @@ TEST_F(ForwarderTest, InFlightCapParksTransactionsUntilASlotFrees) {
   EXPECT_EQ(Value(kTransactionsSuccess, SeriesTags()), 3);
 }
 
+TEST_F(ForwarderTest, ParkedTransactionsAreChargedToTheirShareAndQueueForRetryWithoutRoom) {
+  runtime::MemoryAccount account(0);
+  runtime::MemoryShare& pending = account.AddShare("forwarder.pending", 2);
+  options_.max_in_flight_per_endpoint = 1;
+  options_.pending_share = &pending;
+  Forwarder& forwarder = Make();
+  forwarder.Submit(Series("s1"));
+  forwarder.Submit(Series("s2"));  // Parked: charged.
+  forwarder.Submit(Series("s3"));  // No room left in the share: to the retry queue.
+  EXPECT_EQ(pending.used(), 2u);
+  EXPECT_EQ(forwarder.retry_queue().size(), 1u);
+  ASSERT_TRUE(http_.CompleteNext());  // s1 done: s2 leaves the parking and its charge goes.
+  EXPECT_EQ(pending.used(), 0u);
+  EXPECT_THAT(SentBodies(), ElementsAre("s1", "s2"));
+  ASSERT_TRUE(http_.CompleteNext());
+  clock_.Advance(seconds(5));
+  forwarder.Tick();
+  EXPECT_THAT(SentBodies(), ElementsAre("s1", "s2", "s3"));
+  forwarder.Submit(Series("s4"));  // s3 in flight: s4 parks, and the forwarder's end frees it.
+  EXPECT_EQ(pending.used(), 2u);
+  forwarder_.reset();
+  EXPECT_EQ(pending.used(), 0u);
+}
+
 TEST_F(ForwarderTest, TracesAreDroppedOnceRetriesAreExhausted) {
   // apm.md §7 / W2: dropped after max_sender_retries.
   options_.endpoints.traces = {{"https://trace.agent.datadoghq.com", kKey}};

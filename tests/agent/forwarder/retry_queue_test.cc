@@ -78,6 +78,32 @@ TEST(RetryQueueTest, TransactionBiggerThanTheBudgetIsDroppedAlone) {
   EXPECT_EQ(queue.Bytes(), 100u);
 }
 
+TEST(RetryQueueTest, WhenThePoolHasNoRoomTheOldestAreEvictedAsIfTheQueueWereFull) {
+  runtime::MemoryAccount account(25);  // Room for two 10-byte bodies besides what others hold.
+  runtime::MemoryShare& share = account.AddShare("forwarder.retry_queue", 0);
+  runtime::MemoryShare& other = account.AddShare("apm.inflight", 0);
+  {
+    RetryQueue queue(1000, &share);
+    EXPECT_TRUE(queue.Add(Make("aaaaaaaaaa")).empty());
+    EXPECT_TRUE(queue.Add(Make("bbbbbbbbbb")).empty());
+    EXPECT_EQ(share.used(), 20u);
+    EXPECT_THAT(Bodies(queue.Add(Make("cccccccccc"))), ElementsAre("aaaaaaaaaa"));
+    EXPECT_EQ(share.used(), 20u);
+    // Another share takes the rest of the pool: the queue gives up its oldest to stay in it.
+    ASSERT_TRUE(other.TryCharge(5));
+    EXPECT_THAT(Bodies(queue.Add(Make("dddddddddd"))), ElementsAre("bbbbbbbbbb"));
+    EXPECT_EQ(account.used(), 25u);
+    EXPECT_EQ(queue.Bytes(), 20u);
+    EXPECT_THAT(Bodies(queue.TakeOldest(1)), ElementsAre("cccccccccc"));
+    EXPECT_EQ(share.used(), 10u);
+    EXPECT_TRUE(queue.Add(Make("eeeeeeeeee")).empty());
+    EXPECT_EQ(queue.TakeAll().size(), 2u);
+    EXPECT_EQ(share.used(), 0u);
+    EXPECT_TRUE(queue.Add(Make("ffffffffff")).empty());
+  }
+  EXPECT_EQ(share.used(), 0u);  // The destructor gives back what the queue held.
+}
+
 TEST(RetryQueueTest, TakeOldestRemovesInEvictionOrderUntilEnoughBytes) {
   RetryQueue queue(1000);
   EXPECT_THAT(queue.Add(Make("h1", Priority::kHigh)), ::testing::IsEmpty());

@@ -80,12 +80,25 @@ TEST_F(CgroupTest, NoLimitAnywhere) {
   EXPECT_EQ(budget->ApmInflightBytes(64 * kMiB), 64 * kMiB);
 }
 
-TEST(ResolveMemoryBudgetTest, BadOrTinyValuesNameTheVariable) {
-  for (const char* text : {"lots", "1MiB"}) {
+TEST(ResolveMemoryBudgetTest, BadOrTooSmallValuesNameTheVariable) {
+  for (const char* text : {"lots", "1MiB", "81919KiB"}) {
     auto budget = ResolveMemoryBudget(std::string(text), "/nonexistent");
     ASSERT_FALSE(budget.ok()) << text;
     EXPECT_NE(budget.status().message().find("DD_SIDECAR_MEMORY_LIMIT"), std::string::npos);
+    if (std::string_view(text) != "lots") {
+      EXPECT_NE(budget.status().message().find("at least 80MiB"), std::string::npos) << text;
+    }
   }
+  auto smallest = ResolveMemoryBudget(std::string("80MiB"), "/nonexistent");
+  ASSERT_TRUE(smallest.ok());
+  EXPECT_EQ(smallest->limit_bytes, 80 * kMiB);
+}
+
+TEST_F(CgroupTest, ACgroupLimitUnderTheMinimumIsStillTheLimit) {
+  Write("memory.max", "67108864\n");  // The container cannot use more, whatever we think of it.
+  auto budget = ResolveMemoryBudget(std::nullopt, root_.string());
+  ASSERT_TRUE(budget.ok());
+  EXPECT_EQ(budget->limit_bytes, 64 * kMiB);
 }
 
 TEST(MemoryBudgetTest, CapsAreSharesOfTheLimitNeverAboveTheConfiguredValue) {
@@ -110,6 +123,21 @@ TEST(MemoryBudgetTest, DogstatsdBufferedValuesAreAnEighthOfTheLimitAtSixteenByte
   budget.limit_bytes = 64 * kMiB;
   EXPECT_EQ(budget.StatsdBufferedValues(UINT64_MAX), 8 * kMiB / 16);
   EXPECT_EQ(budget.StatsdBufferedValues(1000), 1000u);
+}
+
+TEST(MemoryBudgetTest, ThePoolIsTheSoftMarkLessIdleAndAnEighthButAtLeastAQuarter) {
+  MemoryBudget unlimited;
+  EXPECT_EQ(unlimited.AccountCapacity(30 * kMiB), 0u);  // No limit: no pool limit.
+  MemoryBudget budget;
+  budget.limit_bytes = 160 * kMiB;                          // Soft mark 128 MiB, an eighth 20 MiB.
+  EXPECT_EQ(budget.AccountCapacity(10 * kMiB), 88 * kMiB);  // Idle counted as at least 20 MiB.
+  EXPECT_EQ(budget.AccountCapacity(30 * kMiB), 78 * kMiB);
+  EXPECT_EQ(budget.AccountCapacity(90 * kMiB), 40 * kMiB);  // Never under a quarter.
+  // The DogStatsD shares' caps exist only under a limit.
+  EXPECT_EQ(unlimited.StatsdContextBytes(), 0u);
+  EXPECT_EQ(budget.StatsdContextBytes(), 20 * kMiB);
+  EXPECT_EQ(budget.StatsdValueBytes(), budget.limit_bytes / 8);
+  EXPECT_EQ(budget.StatsdBatchBytes(), budget.limit_bytes / 16);
 }
 
 // A guard with a 100 MiB limit over a resident size the test sets.
