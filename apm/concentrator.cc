@@ -9,6 +9,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "agent/common/strings.h"
 #include "apm/stats_sketch.h"
 
@@ -17,12 +18,14 @@ namespace {
 
 constexpr int64_t kBufferLen = 2;  // Bucket slots kept open (current + previous).
 
-bool MetricIs(const Span& span, const std::string& key, double value) {
+// Keys are looked up as views (the maps are transparent): a std::string parameter built a
+// temporary per call, and one on the heap for keys over 15 bytes.
+bool MetricIs(const Span& span, std::string_view key, double value) {
   const auto it = span.metrics().find(key);
   return it != span.metrics().end() && it->second == value;
 }
 
-std::string_view MetaOr(const Span& span, const std::string& key) {
+std::string_view MetaOr(const Span& span, std::string_view key) {
   const auto it = span.meta().find(key);
   return it == span.meta().end() ? std::string_view() : std::string_view(it->second);
 }
@@ -32,7 +35,7 @@ double Weight(const Span* root) {
   if (root == nullptr) {
     return 1;
   }
-  const auto it = root->metrics().find("_sample_rate");
+  const auto it = root->metrics().find(std::string_view("_sample_rate"));
   if (it == root->metrics().end() || !(it->second > 0 && it->second <= 1)) {
     return 1;
   }
@@ -49,7 +52,7 @@ bool IsEligibleSpanKind(std::string_view kind) {
 }
 
 bool IsPartialSnapshot(const Span& span) {
-  const auto it = span.metrics().find("_dd.partial_version");
+  const auto it = span.metrics().find(std::string_view("_dd.partial_version"));
   return it != span.metrics().end() && it->second >= 0;
 }
 
@@ -64,12 +67,12 @@ std::optional<uint64_t> ParseUint(std::string_view text) {
 
 // http.status_code: the metric (tracers since agent 7.39) wins over the meta string.
 uint32_t StatusCode(const Span& span) {
-  const auto it = span.metrics().find("http.status_code");
+  constexpr std::string_view kHttpStatusCodeKey = "http.status_code";
+  const auto it = span.metrics().find(kHttpStatusCodeKey);
   if (it != span.metrics().end()) {
     const double code = it->second;
     return code >= 0 && code <= 4294967295.0 ? static_cast<uint32_t>(code) : 0;
   }
-  static const std::string kHttpStatusCodeKey = "http.status_code";
   const auto parsed = ParseUint(MetaOr(span, kHttpStatusCodeKey));
   return parsed && *parsed <= 0xffffffffULL ? static_cast<uint32_t>(*parsed) : 0;
 }
@@ -106,9 +109,9 @@ std::string_view GrpcCodeFromName(std::string_view upper_compact) {
 
 // The gRPC status of a span as a decimal string, "" when it has none (apm.md §6 bucket key).
 std::string GrpcStatusCode(const Span& span) {
-  static const std::array<std::string, 4> keys = {"rpc.grpc.status_code", "grpc.code",
-                                                  "rpc.grpc.status.code", "grpc.status.code"};
-  for (const std::string& key : keys) {
+  static constexpr std::array<std::string_view, 4> keys = {
+      "rpc.grpc.status_code", "grpc.code", "rpc.grpc.status.code", "grpc.status.code"};
+  for (const std::string_view key : keys) {
     std::string_view value = MetaOr(span, key);
     if (value.empty()) {
       continue;
@@ -126,7 +129,7 @@ std::string GrpcStatusCode(const Span& span) {
     }
     return std::string(GrpcCodeFromName(compact));
   }
-  for (const std::string& key : keys) {
+  for (const std::string_view key : keys) {
     const auto it = span.metrics().find(key);
     if (it != span.metrics().end() && it->second >= 0 && it->second <= 4294967295.0) {
       return std::to_string(static_cast<uint64_t>(it->second));
@@ -136,13 +139,14 @@ std::string GrpcStatusCode(const Span& span) {
 }
 
 // "key:value" peer tags of a span (apm.md §6): all configured keys for client / producer /
-// consumer spans; only _dd.base_service for internal spans that carry one.
+// consumer spans; only _dd.base_service for internal spans that carry one. `key_set` holds the
+// same keys as the sorted `keys`.
 std::vector<std::string> PeerTags(const Span& span, std::string_view span_kind,
-                                  const std::vector<std::string>& keys) {
+                                  const std::vector<std::string>& keys,
+                                  const absl::flat_hash_set<absl::string_view>& key_set) {
   std::vector<std::string> tags;
   const std::string kind = common::AsciiToLower(span_kind);
-  static const std::string kBaseServiceKey = "_dd.base_service";  // too long for SSO
-  const std::string_view base_service = MetaOr(span, kBaseServiceKey);
+  const std::string_view base_service = MetaOr(span, "_dd.base_service");
   if ((kind.empty() || kind == "internal") && !base_service.empty()) {
     tags.push_back("_dd.base_service:" + internal::QuantizePeerIpAddresses(base_service));
     return tags;
@@ -151,11 +155,13 @@ std::vector<std::string> PeerTags(const Span& span, std::string_view span_kind,
     return tags;
   }
   // Walk whichever side is shorter: a span has ~10 meta entries, the key list ~30, and every
-  // meta lookup hashes its key.
-  std::vector<std::pair<std::string_view, std::string_view>> found;
+  // meta lookup hashes its key. The key set answers in one hash where a binary search over the
+  // list compared ~5 strings (the largest cost of the concentrator); `found` has inline room for
+  // the usual handful of tags, so a client span allocates nothing here.
+  absl::InlinedVector<std::pair<std::string_view, std::string_view>, 4> found;
   if (static_cast<size_t>(span.meta_size()) < keys.size()) {
     for (const auto& [key, value] : span.meta()) {
-      if (!value.empty() && std::binary_search(keys.begin(), keys.end(), key)) {
+      if (!value.empty() && key_set.contains(absl::string_view(key.data(), key.size()))) {
         found.emplace_back(key, value);
       }
     }
@@ -324,6 +330,9 @@ std::string JoinTags(const std::vector<std::string>& tags) {
 namespace internal {
 
 std::string QuantizePeerIpAddresses(std::string_view value) {
+  if (value.find(',') == std::string_view::npos) {
+    return QuantizeAddress(value);  // one entry: nothing to join or collapse
+  }
   std::vector<std::string> seen;
   std::string out;
   size_t start = 0;
@@ -468,10 +477,21 @@ struct GroupKeyView {
   }
 };
 
+// This Abseil is built with its own string_view type: it hashes std::string_view through
+// std::hash (an out-of-line call per field), absl::string_view with its own inlined mixing.
+absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
 struct GroupKeyHash {
   using is_transparent = void;
   size_t operator()(const GroupKeyView& key) const {
-    return absl::Hash<decltype(key.Values())>{}(key.Values());
+    const auto fields = std::make_tuple(
+        AbslView(key.env), AbslView(key.hostname), AbslView(key.version),
+        AbslView(key.container_id), AbslView(key.git_commit_sha), AbslView(key.image_tag),
+        AbslView(key.lang), AbslView(key.service), AbslView(key.name), AbslView(key.resource),
+        AbslView(key.type), AbslView(key.span_kind), AbslView(key.peer_tags),
+        AbslView(key.grpc_status_code), AbslView(key.service_source), key.http_status_code,
+        key.synthetics, key.is_trace_root);
+    return absl::Hash<decltype(fields)>{}(fields);
   }
   size_t operator()(const GroupKey& key) const { return (*this)(GroupKeyView::Of(key)); }
 };
@@ -518,6 +538,9 @@ Concentrator::Concentrator(ConcentratorConfig config, const common::Clock& clock
   std::sort(peer_tag_keys_.begin(), peer_tag_keys_.end());
   peer_tag_keys_.erase(std::unique(peer_tag_keys_.begin(), peer_tag_keys_.end()),
                        peer_tag_keys_.end());
+  for (const std::string& key : peer_tag_keys_) {
+    peer_tag_key_set_.insert(absl::string_view(key.data(), key.size()));
+  }
 }
 
 Concentrator::~Concentrator() = default;
@@ -538,9 +561,7 @@ void Concentrator::Add(const StatsInput& input) {
 
 void Concentrator::AddSpan(const Span& span, const StatsInput& input, double weight) {
   const bool top_level = IsTopLevel(span);
-  static const std::string kSpanKindKey = "span.kind";
-  static const std::string kServiceSourceKey = "_dd.svc_src";
-  const std::string_view span_kind = MetaOr(span, kSpanKindKey);
+  const std::string_view span_kind = MetaOr(span, "span.kind");
   const bool eligible_kind = config_.compute_stats_by_span_kind && IsEligibleSpanKind(span_kind);
   if (!(top_level || MetricIs(span, "_dd.measured", 1) || eligible_kind)) {
     return;
@@ -558,7 +579,7 @@ void Concentrator::AddSpan(const Span& span, const StatsInput& input, double wei
   }
   bucket_start = std::max(bucket_start, oldest_ts_);
 
-  std::vector<std::string> peer_tags = PeerTags(span, span_kind, peer_tag_keys_);
+  std::vector<std::string> peer_tags = PeerTags(span, span_kind, peer_tag_keys_, peer_tag_key_set_);
   const std::string joined_peer_tags = JoinTags(peer_tags);
   const std::string grpc_status_code = GrpcStatusCode(span);
   GroupKeyView key;
@@ -581,7 +602,7 @@ void Concentrator::AddSpan(const Span& span, const StatsInput& input, double wei
   key.is_trace_root = span.parentid() == 0 ? TraceRootFlag::kTrue : TraceRootFlag::kFalse;
   key.peer_tags = joined_peer_tags;
   key.grpc_status_code = grpc_status_code;
-  key.service_source = MetaOr(span, kServiceSourceKey);
+  key.service_source = MetaOr(span, "_dd.svc_src");
 
   std::unique_ptr<Bucket>& bucket = buckets_[bucket_start];
   if (bucket == nullptr) {

@@ -29,6 +29,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/string_view.h"
 #include "agent/common/clock.h"
 #include "apm/stats_types.h"
 #include "apm/trace_types.h"
@@ -100,8 +102,10 @@ class Concentrator {
   ConcentratorConfig config_;
   const common::Clock& clock_;
   int64_t bucket_ns_;
-  int64_t oldest_ts_;  // Start of the oldest bucket still accepting spans.
-  std::vector<std::string> peer_tag_keys_;
+  int64_t oldest_ts_;                       // Start of the oldest bucket still accepting spans.
+  std::vector<std::string> peer_tag_keys_;  // sorted, unique
+  // Views of peer_tag_keys_, as absl::string_view: Abseil hashes those inline.
+  absl::flat_hash_set<absl::string_view> peer_tag_key_set_;
   std::map<int64_t, std::unique_ptr<Bucket>> buckets_;
   std::mt19937_64 rng_;  // Stochastic rounding of weighted counts at export.
   Counters counters_;

@@ -25,9 +25,10 @@ constexpr std::string_view kHttpUrlKey = "http.url";
 
 using MetaMap = google::protobuf::Map<std::string, std::string>;
 
-// The value under `key` when present and non-empty, else null.
+// The value under `key` when present and non-empty, else null. The map is transparent: looking
+// up the view builds no temporary key (one on the heap past 15 bytes, e.g. redis.raw_command).
 std::string* NonEmptyMeta(MetaMap& meta, std::string_view key) {
-  const auto it = meta.find(std::string(key));
+  const auto it = meta.find(key);
   if (it == meta.end() || it->second.empty()) {
     return nullptr;
   }
@@ -208,7 +209,7 @@ void Obfuscator::ObfuscateSpan(Span& span) const {
   }
   MetaMap& meta = *span.mutable_meta();
   if (config_.remove_stack_traces) {
-    if (const auto it = meta.find(std::string(kErrorStackKey)); it != meta.end()) {
+    if (const auto it = meta.find(kErrorStackKey); it != meta.end()) {
       it->second = "?";
     }
   }
@@ -219,7 +220,9 @@ void Obfuscator::ObfuscateSpan(Span& span) const {
   } else if (type == "redis" || type == "valkey") {
     span.set_resource(QuantizeRedis(span.resource()));
     if (config_.redis_enabled) {
-      if (std::string* raw = NonEmptyMeta(meta, type + ".raw_command"); raw != nullptr) {
+      const std::string_view raw_command_key =
+          type == "redis" ? std::string_view("redis.raw_command") : "valkey.raw_command";
+      if (std::string* raw = NonEmptyMeta(meta, raw_command_key); raw != nullptr) {
         *raw = ObfuscateRedisRawCommand(*raw, config_.redis_remove_all_args);
       }
     }

@@ -6,5 +6,6 @@ sidecar_library(sidecar_apm_stats
        ${CMAKE_CURRENT_LIST_DIR}/concentrator.cc
        ${CMAKE_CURRENT_LIST_DIR}/stats_codec.cc
        ${CMAKE_CURRENT_LIST_DIR}/client_stats.cc
-  DEPS sidecar_apm_decoder sidecar_proto sidecar_common msgpackc-cxx absl::flat_hash_map absl::hash
+  DEPS sidecar_apm_decoder sidecar_proto sidecar_common msgpackc-cxx absl::flat_hash_map
+       absl::flat_hash_set absl::hash absl::inlined_vector
        absl::status absl::statusor)

@@ -32,11 +32,23 @@ TraceWriter::TraceWriter(TraceWriterOptions options, Submit submit, telemetry::R
       bytes_(registry.GetCounter("datadog.trace_agent.trace_writer.bytes")),
       spans_(registry.GetCounter("datadog.trace_agent.trace_writer.spans")),
       traces_(registry.GetCounter("datadog.trace_agent.trace_writer.traces")),
-      errors_(registry.GetCounter("datadog.trace_agent.trace_writer.errors")) {}
+      errors_(registry.GetCounter("datadog.trace_agent.trace_writer.errors")) {
+  // The AgentPayload fields other than tracerPayloads never change: serialized once, they open
+  // every buffer, and Flush compresses the buffer in place instead of copying it behind them.
+  datadog::trace::AgentPayload agent_payload;
+  agent_payload.set_hostname(options_.hostname);
+  agent_payload.set_env(options_.env);
+  agent_payload.set_agentversion(options_.agent_version);
+  agent_payload.set_targettps(options_.target_tps);
+  agent_payload.set_errortps(options_.error_tps);
+  agent_payload.set_raresamplerenabled(options_.rare_sampler_enabled);
+  agent_payload.SerializeToString(&agent_fields_);
+  encoded_ = agent_fields_;
+}
 
 void TraceWriter::Add(const TracerPayload& payload) {
   const size_t size = encoder_.Measure(payload);
-  if (!encoded_.empty() && buffered_bytes_ + size > options_.flush_bytes) {
+  if (HasBuffered() && buffered_bytes_ + size > options_.flush_bytes) {
     Flush();
   }
   if (!payload.languagename().empty()) {
@@ -63,28 +75,18 @@ void TraceWriter::Add(const TracerPayload& payload) {
 }
 
 void TraceWriter::Flush() {
-  if (encoded_.empty()) {
+  if (!HasBuffered()) {
     return;
   }
-  datadog::trace::AgentPayload agent_payload;
-  agent_payload.set_hostname(options_.hostname);
-  agent_payload.set_env(options_.env);
-  agent_payload.set_agentversion(options_.agent_version);
-  agent_payload.set_targettps(options_.target_tps);
-  agent_payload.set_errortps(options_.error_tps);
-  agent_payload.set_raresamplerenabled(options_.rare_sampler_enabled);
   const uint64_t spans = buffered_spans_;
   const uint64_t chunks = buffered_chunks_;
-  std::string serialized;
-  agent_payload.SerializeToString(&serialized);
-  serialized.append(encoded_);
-  encoded_.clear();
+  absl::StatusOr<std::string> compressed =
+      forwarder::Compress(options_.compression, encoded_, options_.zstd_level);
+  encoded_.resize(agent_fields_.size());  // keeps the fixed fields and the capacity
   buffered_bytes_ = 0;
   buffered_spans_ = 0;
   buffered_chunks_ = 0;
 
-  absl::StatusOr<std::string> compressed =
-      forwarder::Compress(options_.compression, serialized, options_.zstd_level);
   if (!compressed.ok()) {
     errors_.Add();
     spdlog::error("Dropped {} traces: compression failed: {}", chunks,

@@ -48,7 +48,13 @@ class TraceWriter {
   TraceWriterOptions options_;
   Submit submit_;
   TracerPayloadEncoder encoder_;
-  std::string encoded_;  // serialized AgentPayload.tracerPayloads fields
+  bool HasBuffered() const { return encoded_.size() > agent_fields_.size(); }
+
+  // The serialized AgentPayload fields that do not depend on the traces (hostname, env, ...).
+  std::string agent_fields_;
+  // agent_fields_, then the serialized AgentPayload.tracerPayloads fields buffered since the last
+  // flush: together the AgentPayload as SerializeToString wrote it (those fields come first).
+  std::string encoded_;
   size_t buffered_bytes_ = 0;
   uint64_t buffered_spans_ = 0;
   uint64_t buffered_chunks_ = 0;
