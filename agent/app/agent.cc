@@ -526,10 +526,6 @@ void Agent::StartMemoryGuard() {
   boost::asio::post(runtime_.Egress(), [this] { SampleMemory(); });
 }
 
-namespace {
-constexpr int kReturnedBlockBytes = 128 * 1024;
-}  // namespace
-
 void Agent::CreateMemoryAccount() {
   // What the process holds before any buffer fills: the pool is what the soft mark leaves above it.
   const uint64_t idle = runtime::ReadSelfRss().value_or(0);
@@ -538,14 +534,6 @@ void Agent::CreateMemoryAccount() {
   memory_account_telemetry_ =
       std::make_unique<runtime::MemoryAccountTelemetry>(*memory_account_, registry_);
   if (settings_.memory.limit_bytes != 0) {
-    // Under a limit, freed memory goes back to the kernel promptly: blocks of 128 KiB and more
-    // (payloads, bodies, flush pieces) are mapped on their own and unmapped when freed, and the
-    // heap top is trimmed past 128 KiB. glibc's defaults keep up to 32 MiB of freed blocks per
-    // arena, which at a 64 MiB limit let a flood's peaks reach the limit (bench/memory_flood.py:
-    // 61.6-64.3 MiB with glibc's defaults, 59.7-60.7 MiB with these).
-    // glibc's mallopt sets these under the main arena's lock, and other threads only read them.
-    mallopt(M_MMAP_THRESHOLD, kReturnedBlockBytes);  // NOLINT(concurrency-mt-unsafe)
-    mallopt(M_TRIM_THRESHOLD, kReturnedBlockBytes);  // NOLINT(concurrency-mt-unsafe)
     spdlog::info("Memory pool {} MiB for the buffers (resident at start {} MiB).",
                  memory_account_->capacity() >> 20, idle >> 20);
   }

@@ -16,7 +16,7 @@ namespace sidecar::runtime {
 
 struct MemoryBudget {
   // The smallest limit under which the resident size stays below the limit through a flood of
-  // every input at once (bench/memory_flood.py: 0.90 of the limit at 80 MiB, 0.93-1.00 at 64).
+  // every input at once (bench/memory_flood.py: 0.85-0.90 of the limit at 80 MiB, 0.93-1.00 at 64).
   // DD_SIDECAR_MEMORY_LIMIT below it is refused; a smaller cgroup limit is used, with a warning.
   static constexpr uint64_t kMinimumLimitBytes = uint64_t{80} << 20;
 

@@ -219,6 +219,8 @@ int Run(const Flags& flags) {
       {"DD_LOGS_FORWARD_SOCKET", forward_socket},
       {"DD_ENV", "soak"},
       {"DD_SERVICE", "soak-svc"},
+      // As the task definitions here: every buffer draws from the memory pool under faults.
+      {"DD_SIDECAR_MEMORY_LIMIT", "256MiB"},
       {"ECS_CONTAINER_METADATA_URI_V4", (*metadata)->base_url()}};
 
   std::printf("soak: %s run of %.0f s; sidecar log %s\n", flags.smoke ? "smoke" : "full", seconds,
