@@ -112,14 +112,6 @@ absl::Status MsgpackReader::PeekType(MsgpackType& type) const {
   return absl::OkStatus();
 }
 
-bool MsgpackReader::TryReadNil() {
-  if (!AtEnd() && static_cast<uint8_t>(data_[pos_]) == 0xc0) {
-    ++pos_;
-    return true;
-  }
-  return false;
-}
-
 absl::Status MsgpackReader::ReadBigEndian(size_t size, uint64_t& value) {
   if (remaining() < size) {
     return UnexpectedEof();
@@ -267,7 +259,7 @@ absl::Status MsgpackReader::ReadFloat(double& value) {
   return absl::OkStatus();
 }
 
-absl::Status MsgpackReader::ReadStringOrBinary(std::string_view& value) {
+absl::Status MsgpackReader::ReadStringOrBinaryHeader(std::string_view& value) {
   if (AtEnd()) {
     return UnexpectedEof();
   }

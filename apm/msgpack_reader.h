@@ -91,7 +91,14 @@ class MsgpackReader {
   absl::Status PeekType(MsgpackType& type) const;
 
   // Consumes a nil and returns true if the next value is nil; otherwise consumes nothing.
-  bool TryReadNil();
+  // Inline: the lenient readers try it before every string, integer and container.
+  bool TryReadNil() {
+    if (!AtEnd() && static_cast<uint8_t>(data_[pos_]) == 0xc0) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
 
   absl::Status ReadNil();
   absl::Status ReadBool(bool& value);
@@ -99,7 +106,20 @@ class MsgpackReader {
   // float32 or float64 only; integers are the caller's choice (see msgpack_field_readers.cc).
   absl::Status ReadFloat(double& value);
   // str or bin: the decoders accept either wherever a string is expected (apm.md §2.1).
-  absl::Status ReadStringOrBinary(std::string_view& value);
+  // Span keys and most values are fixstr (under 32 bytes): those are read inline, the rest (and
+  // every error) out of line.
+  absl::Status ReadStringOrBinary(std::string_view& value) {
+    if (!AtEnd()) {
+      const auto lead = static_cast<uint8_t>(data_[pos_]);
+      const size_t length = lead & 0x1f;
+      if ((lead & 0xe0) == 0xa0 && length < remaining()) {
+        value = data_.substr(pos_ + 1, length);
+        pos_ += 1 + length;
+        return absl::OkStatus();
+      }
+    }
+    return ReadStringOrBinaryHeader(value);
+  }
 
   // Container headers, validated against the element limit and against the bytes left (an array
   // element takes at least one byte, a map entry two), so a caller may reserve `count` slots.
@@ -115,6 +135,8 @@ class MsgpackReader {
   // payload size in bytes (ext: including the type byte); for arrays and maps the element count
   // (not yet validated); for scalars 0. The scalar payload itself is not consumed.
   absl::Status ReadHeader(MsgpackType& type, uint64_t& length, uint8_t& lead);
+  // ReadStringOrBinary for every encoding, through ReadHeader.
+  absl::Status ReadStringOrBinaryHeader(std::string_view& value);
   absl::Status ReadBigEndian(size_t size, uint64_t& value);
   absl::Status CheckContainer(uint64_t count, uint64_t min_bytes_each);
   absl::Status TypeError(MsgpackType got, std::string_view wanted) const;
