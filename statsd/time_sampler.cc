@@ -60,14 +60,19 @@ bool MakeRoomForOne(Values& values, uint32_t& compacted, size_t& buffered, size_
   };
   const size_t before = values.size();
   const bool full = before >= kMinCompactedSize && before == values.capacity();
-  if (full || (!has_room() && before > compacted)) {
+  // Asked once more only after a compaction freed room: a refused charge touches the pool's
+  // atomics, and at the bound every sample of a flood is refused.
+  bool room = has_room();
+  if (full || (!room && before > compacted)) {
     if (before > 1) {
       Compact(values);
     }
     compacted = static_cast<uint32_t>(values.size());
-    buffered -= before - values.size();
+    const size_t merged = before - values.size();
+    buffered -= merged;
+    room = room || (merged > 0 && has_room());
   }
-  if (!has_room()) {
+  if (!room) {
     return false;
   }
   ++buffered;
