@@ -49,6 +49,53 @@ int32_t SenderPid(msghdr& message) {
 
 }  // namespace
 
+// One recvmmsg call's receive slots, DD_DOGSTATSD_BUFFER_SIZE bytes each, reused for every read;
+// what arrives is copied on into compact pooled batches. Datagrams [next, count) are not handed
+// on yet: a Unix socket reader that runs out of batches keeps them here until one is free.
+struct ReceiveArea {
+  ReceiveArea(size_t slots, size_t slot_bytes_in, bool with_control)
+      : slot_bytes(slot_bytes_in),
+        storage(std::make_unique_for_overwrite<char[]>(slots * slot_bytes_in)),
+        lengths(slots, 0),
+        pids(slots, 0),
+        headers(slots),
+        iovecs(slots) {
+    if (with_control) {
+      // uint64_t keeps cmsghdr alignment.
+      control.resize(slots * kControlWords);
+    }
+    for (size_t i = 0; i < slots; ++i) {
+      iovecs[i] = {storage.get() + i * slot_bytes, slot_bytes};
+      std::memset(&headers[i], 0, sizeof(headers[i]));
+      headers[i].msg_hdr.msg_iov = &iovecs[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+      if (with_control) {
+        headers[i].msg_hdr.msg_control = control.data() + i * kControlWords;
+      }
+    }
+  }
+
+  static constexpr size_t kControlWords =
+      (kCredentialsSpace + sizeof(uint64_t) - 1) / sizeof(uint64_t);
+
+  size_t capacity() const { return lengths.size(); }
+  bool carried() const { return next < count; }
+  std::string_view Packet(size_t i) const {
+    return std::string_view(storage.get() + i * slot_bytes, lengths[i]);
+  }
+
+  size_t slot_bytes;
+  std::unique_ptr<char[]>
+      storage;  // Not zero-filled: only the bytes datagrams land on are touched.
+  std::vector<uint32_t> lengths;
+  std::vector<int32_t> pids;
+  std::vector<mmsghdr> headers;  // Point at the slots for good; recvmmsg fills in lengths.
+  std::vector<iovec> iovecs;
+  std::vector<uint64_t> control;  // Ancillary buffers, kCredentialsSpace per slot.
+  size_t count = 0;
+  size_t next = 0;
+};
+
 // One socket's read loop. Generic over the socket type through its native handle: recvmmsg works
 // the same on UDP and Unix datagram sockets.
 struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Reader> {
@@ -59,9 +106,8 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
       : transport(transport_in),
         pool(std::move(pool_in)),
         sink(std::move(sink_in)),
-        scratch_packets(options.packets_per_batch),
-        scratch_buffer_size(options.buffer_size),
         pass_credentials(options.origin_detection && transport_in == Transport::kUds),
+        area(options.packets_per_batch, options.buffer_size, pass_credentials),
         linger(options.linger),
         under_memory_pressure(options.under_memory_pressure),
         packets(registry.GetCounter(fmt::format("dogstatsd.{}_packets", name), {{"state", "ok"}})),
@@ -82,16 +128,6 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
         std::make_unique<asio::steady_timer>(udp ? udp->get_executor() : uds->get_executor());
     pressure_timer =
         std::make_unique<asio::steady_timer>(udp ? udp->get_executor() : uds->get_executor());
-    if (pass_credentials) {
-      // One slot per datagram a recvmmsg call can return; uint64_t keeps cmsghdr alignment.
-      const size_t slots = std::max(options.packets_per_batch, scratch_packets);
-      control.resize(slots * ((kCredentialsSpace + sizeof(uint64_t) - 1) / sizeof(uint64_t)));
-    }
-  }
-
-  void* ControlSlot(size_t i) {
-    const size_t words = (kCredentialsSpace + sizeof(uint64_t) - 1) / sizeof(uint64_t);
-    return control.data() + i * words;
   }
 
   int NativeHandle() { return udp ? udp->native_handle() : uds->native_handle(); }
@@ -120,36 +156,21 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
       return;
     }
     for (int round = 0; round < kMaxBatchesPerWakeup; ++round) {
-      if (pending == nullptr) {
-        pending = pool->Acquire();
+      if (!area.carried() && Receive() == 0) {
+        break;
       }
-      if (pending == nullptr && transport == Transport::kUds) {
-        // Every batch is in flight: leave the datagrams in the kernel queue (the sender blocks
-        // or sees EAGAIN, as with the Agent) rather than read and drop them.
-        Pause(kPoolExhaustedPause);
-        return;
-      }
-      if (pending == nullptr) {
-        PacketBatch& discard = Scratch();
-        const size_t received = ReceiveInto(discard, 0);
-        dropped.Add(received);
-        if (received < discard.capacity()) {
-          break;
+      if (!Deliver()) {
+        if (transport == Transport::kUds) {
+          // Every batch is in flight: keep what was read and leave the rest in the kernel queue
+          // (the sender blocks or sees EAGAIN, as with the Agent) rather than read and drop it.
+          Pause(kPoolExhaustedPause);
+          return;
         }
-        continue;
+        DropUndelivered(dropped);
       }
-      const size_t before = pending->size();
-      const size_t received = ReceiveInto(*pending, before);
-      if (received == 0) {
+      if (area.count < area.capacity()) {
         break;
       }
-      if (before == 0) {
-        pending_since = std::chrono::steady_clock::now();
-      }
-      if (pending->size() < pending->capacity()) {
-        break;
-      }
-      Post();
     }
     if (pending != nullptr && pending->size() > 0) {
       if (std::chrono::steady_clock::now() - pending_since >= linger) {
@@ -179,16 +200,52 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
       return;
     }
     for (int round = 0; round < kMaxBatchesPerWakeup; ++round) {
-      PacketBatch& discard = Scratch();
-      const size_t received = ReceiveInto(discard, 0);
-      memory_dropped.Add(received);
-      if (received < discard.capacity()) {
+      const size_t received = Receive();
+      DropUndelivered(memory_dropped);
+      if (received < area.capacity()) {
         break;
       }
     }
     if (!closed) {
       Arm();
     }
+  }
+
+  // Copies the received datagrams on into pending batches, posting each batch that fills. False
+  // when every batch is in flight before all were copied; area.next says where to resume.
+  bool Deliver() {
+    while (area.carried()) {
+      if (pending == nullptr) {
+        pending = pool->Acquire();
+        if (pending == nullptr) {
+          return false;
+        }
+        pending->set_has_pids(pass_credentials);
+      }
+      if (pending->size() == 0) {
+        pending_since = std::chrono::steady_clock::now();
+      }
+      if (!pending->Append(area.Packet(area.next), area.pids[area.next])) {
+        if (pending->size() == 0) {
+          // Only a pool built with batches smaller than one datagram slot gets here.
+          dropped.Add();
+          ++area.next;
+          continue;
+        }
+        Post();  // No room for this datagram's bytes: it starts the next batch.
+        continue;
+      }
+      ++area.next;
+      if (pending->full()) {
+        Post();
+      }
+    }
+    return true;
+  }
+
+  void DropUndelivered(telemetry::Counter& reason) {
+    reason.Add(area.count - area.next);
+    area.next = area.count;
   }
 
   void Post() {
@@ -211,27 +268,17 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
     });
   }
 
-  // Receives into the batch's free slots [offset, capacity); returns how many arrived.
-  size_t ReceiveInto(PacketBatch& batch, size_t offset) {
-    const size_t capacity = batch.capacity();
-    if (offset >= capacity) {
-      return 0;
-    }
-    const size_t wanted = capacity - offset;
-    headers.resize(capacity);
-    iovecs.resize(capacity);
-    for (size_t i = 0; i < wanted; ++i) {
-      iovecs[i] = {batch.SlotData(offset + i), batch.buffer_size()};
-      std::memset(&headers[i], 0, sizeof(headers[i]));
-      headers[i].msg_hdr.msg_iov = &iovecs[i];
-      headers[i].msg_hdr.msg_iovlen = 1;
-      if (pass_credentials) {
-        headers[i].msg_hdr.msg_control = ControlSlot(i);
-        headers[i].msg_hdr.msg_controllen = kCredentialsSpace;
+  // Receives into every slot of the area, replacing what it held; returns how many arrived.
+  size_t Receive() {
+    area.count = 0;
+    area.next = 0;
+    if (pass_credentials) {
+      for (mmsghdr& header : area.headers) {
+        header.msg_hdr.msg_controllen = kCredentialsSpace;  // recvmmsg shrinks it to what came.
       }
     }
-    const int count = recvmmsg(NativeHandle(), headers.data(), static_cast<unsigned>(wanted),
-                               MSG_DONTWAIT, nullptr);
+    const int count = recvmmsg(NativeHandle(), area.headers.data(),
+                               static_cast<unsigned>(area.capacity()), MSG_DONTWAIT, nullptr);
     if (count <= 0) {
       if (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         packet_errors.Add();
@@ -239,30 +286,19 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
       return 0;
     }
     uint64_t total_bytes = 0;
-    for (int i = 0; i < count; ++i) {
-      const auto index = static_cast<size_t>(i);
-      batch.SetLength(offset + index, headers[index].msg_len);
-      total_bytes += headers[index].msg_len;
-      if ((headers[index].msg_hdr.msg_flags & MSG_TRUNC) != 0) {
+    for (size_t i = 0; i < static_cast<size_t>(count); ++i) {
+      mmsghdr& header = area.headers[i];
+      area.lengths[i] = header.msg_len;
+      total_bytes += header.msg_len;
+      if ((header.msg_hdr.msg_flags & MSG_TRUNC) != 0) {
         truncated.Add();
       }
-      if (pass_credentials) {
-        batch.SetPid(offset + index, SenderPid(headers[index].msg_hdr));
-      }
+      area.pids[i] = pass_credentials ? SenderPid(header.msg_hdr) : 0;
     }
-    batch.set_has_pids(pass_credentials);
-    batch.SetFilled(offset + static_cast<size_t>(count));
-    packets.Add(static_cast<uint64_t>(count));
+    area.count = static_cast<size_t>(count);
+    packets.Add(area.count);
     bytes.Add(total_bytes);
-    return static_cast<size_t>(count);
-  }
-
-  // Where datagrams go when no pooled batch is free: read so the socket drains, then discard.
-  PacketBatch& Scratch() {
-    if (scratch == nullptr) {
-      scratch = std::make_unique<PacketBatch>(scratch_packets, scratch_buffer_size);
-    }
-    return *scratch;
+    return area.count;
   }
 
   void Close() {
@@ -276,21 +312,11 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
     // before closing, so SIGTERM loses nothing that arrived before the socket closed. Bounded by
     // the socket's receive buffer; batches go on to the compute strand as usual.
     for (size_t round = 0; round < kMaxCloseRounds; ++round) {
-      if (pending == nullptr) {
-        pending = pool->Acquire();
-      }
-      size_t received = 0;
-      if (pending == nullptr) {
-        received = ReceiveInto(Scratch(), 0);
-        dropped.Add(received);
-      } else {
-        received = ReceiveInto(*pending, pending->size());
-        if (pending->size() == pending->capacity()) {
-          Post();
-        }
-      }
-      if (received == 0) {
+      if (!area.carried() && Receive() == 0) {
         break;
+      }
+      if (!Deliver()) {
+        DropUndelivered(dropped);
       }
     }
     // Whatever was read is accepted: hand it over so the final flush counts it.
@@ -309,15 +335,10 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
   Transport transport;
   std::shared_ptr<BatchPool> pool;
   BatchSink sink;
-  size_t scratch_packets;
-  size_t scratch_buffer_size;
   bool pass_credentials;
-  std::vector<uint64_t> control;  // Ancillary buffers, kCredentialsSpace per slot.
+  ReceiveArea area;
   std::unique_ptr<asio::ip::udp::socket> udp;
   std::unique_ptr<asio::local::datagram_protocol::socket> uds;
-  std::vector<mmsghdr> headers;
-  std::vector<iovec> iovecs;
-  std::unique_ptr<PacketBatch> scratch;
   BatchPool::Handle pending{nullptr, [](PacketBatch*) {}};
   std::chrono::steady_clock::time_point pending_since;
   std::chrono::microseconds linger;
@@ -339,7 +360,7 @@ DatagramSource::DatagramSource(asio::io_context& ingress, DatagramSourceOptions 
     : ingress_(ingress),
       options_(std::move(options)),
       pool_(BatchPool::Create(options_.max_batches_in_flight, options_.packets_per_batch,
-                              options_.buffer_size, options_.batch_share)),
+                              CompactBatchBytes(options_.buffer_size), options_.batch_share)),
       sink_(std::move(sink)),
       registry_(registry) {}
 

@@ -1,8 +1,8 @@
 // DatagramSource: the DogStatsD listeners (spec dogstatsd.md §1). UDP on 127.0.0.1 (or every
 // interface with DD_DOGSTATSD_NON_LOCAL_TRAFFIC) and a Unix datagram socket, both drained with
-// recvmmsg into pooled PacketBatches on the ingress thread and handed to `sink` (which posts them
-// to the compute strand). When every batch is in flight the datagrams are read and dropped, and
-// counted, so a flood costs bounded memory and never stalls the ingress thread.
+// recvmmsg and copied into pooled PacketBatches on the ingress thread and handed to `sink` (which
+// posts them to the compute strand). When every batch is in flight the datagrams are read and
+// dropped, and counted, so a flood costs bounded memory and never stalls the ingress thread.
 #pragma once
 
 #include <chrono>
@@ -28,8 +28,8 @@ struct DatagramSourceOptions {
   // How long a partly filled batch may wait for more datagrams before it is handed over (the socket
   // keeps being read meanwhile; only the hand-over to the compute strand waits).
   std::chrono::microseconds linger{2000};
-  // 32 x 32 x 8 KiB = 8 MiB worst case; with the kernel socket buffer that absorbs ~15 ms of a
-  // 1 M lines/s burst while the compute strand catches up.
+  // 32 x 64 KiB (kCompactBatchBytes) = 2 MiB worst case; with the kernel socket buffer that
+  // absorbs ~15 ms of a 1 M lines/s burst while the compute strand catches up.
   size_t max_batches_in_flight = 32;
   // The batches' share of the memory pool (packet_batch.h); null: only the count above bounds them.
   runtime::MemoryShare* batch_share = nullptr;

@@ -5,10 +5,9 @@
 namespace sidecar::statsd {
 
 std::shared_ptr<BatchPool> BatchPool::Create(size_t max_batches, size_t packets_per_batch,
-                                             size_t packet_buffer_size,
-                                             runtime::MemoryShare* share) {
+                                             size_t batch_bytes, runtime::MemoryShare* share) {
   return std::shared_ptr<BatchPool>(
-      new BatchPool(max_batches, packets_per_batch, packet_buffer_size, share));
+      new BatchPool(max_batches, packets_per_batch, batch_bytes, share));
 }
 
 BatchPool::~BatchPool() {
@@ -32,8 +31,8 @@ BatchPool::Handle BatchPool::Acquire() {
     ++in_flight_;
   }
   if (batch == nullptr) {
-    // Allocated outside the lock: the first batches cost a few hundred KiB each.
-    batch = std::make_unique<PacketBatch>(packets_per_batch_, packet_buffer_size_);
+    // Allocated outside the lock.
+    batch = std::make_unique<PacketBatch>(packets_per_batch_, batch_bytes_);
   }
   batch->Clear();
   std::weak_ptr<BatchPool> weak = weak_from_this();

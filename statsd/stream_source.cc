@@ -39,7 +39,7 @@ struct StreamSource::Listener : std::enable_shared_from_this<StreamSource::Liste
         acceptor(ingress),
         accept_timer(ingress),
         pool(BatchPool::Create(options.max_batches_in_flight, options.packets_per_batch,
-                               options.buffer_size, options.batch_share)),
+                               CompactBatchBytes(options.buffer_size), options.batch_share)),
         sink(std::move(sink_in)),
         accepted(registry.GetCounter("dogstatsd.uds_stream_connections_accepted")),
         accept_errors(registry.GetCounter("dogstatsd.uds_stream_accept_errors")),
@@ -125,7 +125,8 @@ struct StreamSource::Connection : std::enable_shared_from_this<StreamSource::Con
         break;  // Incomplete frame: read more.
       }
       if (length > 0) {
-        if (batch != nullptr && batch->size() == batch->capacity()) {
+        const std::string_view frame(buffer.data() + begin + kLengthPrefix, length);
+        if (batch != nullptr && !batch->Append(frame)) {
           Send(batch);
         }
         if (batch == nullptr) {
@@ -135,11 +136,8 @@ struct StreamSource::Connection : std::enable_shared_from_this<StreamSource::Con
             return;
           }
           batch->set_transport(Transport::kUdsStream);
+          batch->Append(frame);  // Always fits an empty batch: length <= buffer_size.
         }
-        const size_t slot = batch->size();
-        std::memcpy(batch->SlotData(slot), buffer.data() + begin + kLengthPrefix, length);
-        batch->SetLength(slot, length);
-        batch->SetFilled(slot + 1);
         listener->packets.Add();
         listener->bytes.Add(length);
       }

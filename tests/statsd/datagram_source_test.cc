@@ -48,6 +48,12 @@ class Collector {
     return transports_;
   }
   void Hold() { hold_ = true; }
+  // Returns every held batch to the pool and stops holding.
+  void ReleaseHeld() {
+    std::lock_guard lock(mutex_);
+    hold_ = false;
+    held_.clear();
+  }
 
  private:
   std::mutex mutex_;
@@ -144,6 +150,69 @@ TEST_F(DatagramSourceTest, DropsAndCountsWhenEveryBatchIsInFlight) {
                               {{"reason", "backpressure"}, {"transport", "udp"}}),
             1);
   EXPECT_THAT(collector_.packets(), ElementsAre("first:1|c"));
+}
+
+// A Unix socket reader that read datagrams and then found every batch in flight keeps them (and
+// leaves the rest in the kernel queue) until a batch comes back: no loss, order kept.
+TEST_F(DatagramSourceTest, UnixSocketKeepsWhatItReadWhileEveryBatchIsBusy) {
+  const std::string path = ::testing::TempDir() + "dsd-busy-test.socket";
+  DatagramSourceOptions options;
+  options.udp_port = 0;
+  options.socket_path = path;
+  options.packets_per_batch = 2;
+  options.max_batches_in_flight = 1;
+  collector_.Hold();
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  ASSERT_TRUE(source.Start().ok());
+  StartLoop();
+  asio::io_context client_context;
+  asio::local::datagram_protocol::socket client(client_context);
+  client.open();
+  const asio::local::datagram_protocol::endpoint endpoint(path);
+  client.send_to(asio::buffer(std::string("held:1|c")), endpoint);
+  ASSERT_TRUE(collector_.WaitForPackets(1));  // The only batch is now held.
+  for (int i = 0; i < 5; ++i) {
+    client.send_to(asio::buffer("waiting:" + std::to_string(i) + "|c"), endpoint);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_THAT(collector_.packets(), ElementsAre("held:1|c"));
+  collector_.ReleaseHeld();
+  ASSERT_TRUE(collector_.WaitForPackets(6));
+  EXPECT_THAT(collector_.packets(), ElementsAre("held:1|c", "waiting:0|c", "waiting:1|c",
+                                                "waiting:2|c", "waiting:3|c", "waiting:4|c"));
+  EXPECT_EQ(registry_.SumOf("dogstatsd.packets_dropped"), 0);
+  source.Stop();
+}
+
+// Batches hold bytes, not slots: two datagrams that do not fit one batch's bytes go in two
+// batches, each whole.
+TEST_F(DatagramSourceTest, LargeDatagramsThatDoNotShareABatchArriveWhole) {
+  const std::string path = ::testing::TempDir() + "dsd-large-test.socket";
+  DatagramSourceOptions options;
+  options.udp_port = 0;
+  options.socket_path = path;
+  options.buffer_size = 40000;  // Batches of kCompactBatchBytes (64 KiB) hold one such datagram.
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  ASSERT_TRUE(source.Start().ok());
+  const std::string first(40000, 'a');
+  const std::string second(39999, 'b');
+  {
+    asio::io_context client_context;
+    asio::local::datagram_protocol::socket client(client_context);
+    client.open();
+    client.send_to(asio::buffer(first), asio::local::datagram_protocol::endpoint(path));
+    client.send_to(asio::buffer(second), asio::local::datagram_protocol::endpoint(path));
+  }
+  StartLoop();  // Both are queued: one recvmmsg reads them together.
+  ASSERT_TRUE(collector_.WaitForPackets(2));
+  const std::vector<std::string> packets = collector_.packets();
+  EXPECT_EQ(packets[0], first);
+  EXPECT_EQ(packets[1], second);
+  EXPECT_EQ(collector_.transports().size(), 2u);
+  EXPECT_EQ(registry_.ValueOf("dogstatsd.packets_truncated", {{"transport", "uds"}}), 0);
+  source.Stop();
 }
 
 // Memory pressure: UDP has no backpressure, so datagrams are read and dropped, and counted.

@@ -1,5 +1,6 @@
-// BatchPool: receive batches are created on demand up to their count and charged to their share of
-// the memory pool for as long as the pool keeps them.
+// PacketBatch holds copied datagrams back to back, bounded by count and bytes. BatchPool: receive
+// batches are created on demand up to their count and charged to their share of the memory pool
+// for as long as the pool keeps them.
 #include "statsd/packet_batch.h"
 
 #include <gtest/gtest.h>
@@ -11,12 +12,43 @@
 namespace sidecar::statsd {
 namespace {
 
+TEST(PacketBatchTest, PacketsArePackedBackToBackUntilCountOrBytesRunOut) {
+  PacketBatch batch(3, 10);
+  EXPECT_TRUE(batch.Append("abcd"));
+  EXPECT_TRUE(batch.Append("efgh"));
+  EXPECT_FALSE(batch.Append("ijk"));  // 8 + 3 bytes > 10.
+  EXPECT_EQ(batch.size(), 2u);
+  EXPECT_FALSE(batch.full());
+  EXPECT_TRUE(batch.Append("ij"));  // Exactly the 10 bytes.
+  EXPECT_TRUE(batch.full());
+  EXPECT_FALSE(batch.Append(""));  // Three packets already.
+  EXPECT_EQ(batch.Packet(0), "abcd");
+  EXPECT_EQ(batch.Packet(1), "efgh");
+  EXPECT_EQ(batch.Packet(2), "ij");
+  batch.Clear();
+  EXPECT_EQ(batch.size(), 0u);
+  EXPECT_TRUE(batch.Append("0123456789"));
+  EXPECT_EQ(batch.Packet(0), "0123456789");
+}
+
+TEST(PacketBatchTest, SenderPidsAreKeptPerPacketWhenAsked) {
+  PacketBatch batch(4, 64);
+  batch.set_has_pids(true);
+  ASSERT_TRUE(batch.Append("a:1|c", 42));
+  ASSERT_TRUE(batch.Append("b:1|c", 0));
+  EXPECT_TRUE(batch.has_pids());
+  EXPECT_EQ(batch.Pid(0), 42);
+  EXPECT_EQ(batch.Pid(1), 0);
+  batch.Clear();
+  EXPECT_FALSE(batch.has_pids());  // A reused batch starts without them.
+}
+
 TEST(BatchPoolTest, BatchesAreChargedToTheirShareAndNoneIsCreatedWhenItIsFull) {
   runtime::MemoryAccount account(0);
-  constexpr uint64_t kBatchBytes = 4 * 1024;  // 4 packets of 1 KiB.
+  constexpr uint64_t kBatchBytes = 4 * 1024;
   runtime::MemoryShare& share = account.AddShare("dogstatsd.batches", 2 * kBatchBytes);
   {
-    std::shared_ptr<BatchPool> pool = BatchPool::Create(8, 4, 1024, &share);
+    std::shared_ptr<BatchPool> pool = BatchPool::Create(8, 4, kBatchBytes, &share);
     std::vector<BatchPool::Handle> held;
     held.push_back(pool->Acquire());
     held.push_back(pool->Acquire());
