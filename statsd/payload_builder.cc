@@ -94,6 +94,8 @@ bool PayloadBuilder::Open() {
   return true;
 }
 
+EncodeResult PayloadBuilder::TakeClosed() { return std::exchange(result_, EncodeResult{}); }
+
 void PayloadBuilder::Close() {
   if (current_ == nullptr) {
     return;

@@ -22,6 +22,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/forwarder/compression.h"
@@ -69,6 +70,16 @@ struct EncodeResult {
   uint64_t compression_errors = 0;
 };
 
+// Moves `more`'s payloads, in order, and its counts onto the end of `into`.
+inline void AppendEncodeResult(EncodeResult&& more, EncodeResult& into) {
+  for (forwarder::Payload& payload : more.payloads) {
+    into.payloads.push_back(std::move(payload));
+  }
+  into.items_dropped_too_big += more.items_dropped_too_big;
+  into.items_dropped_invalid += more.items_dropped_invalid;
+  into.compression_errors += more.compression_errors;
+}
+
 namespace internal {
 
 // The fixed parts of every payload a builder produces.
@@ -101,6 +112,10 @@ class PayloadBuilder {
   // Appends one serialized item that contributes `count` to Payload::item_count, closing the
   // current payload first when the item would not fit it. kTooBig: nothing was added.
   AddResult Add(std::string_view item, uint64_t count);
+
+  // Hands over the payloads closed so far (and the counts so far) while the current one stays
+  // open, so a long stream of items need not hold every finished payload.
+  EncodeResult TakeClosed();
 
   // Closes the last payload and hands over everything built. The builder is spent afterwards.
   EncodeResult Finish();

@@ -110,31 +110,46 @@ void AppendSeriesRecord(const Serie& serie, std::string& out, std::string& scrat
 
 }  // namespace internal
 
+namespace {
+
+internal::PayloadShape SeriesShape() {
+  return internal::PayloadShape{
+      .route = std::string(kSeriesRoute),
+      .kind = "series",
+      .content_type = "application/x-protobuf",
+      .extra_headers = {{"DD-Agent-Payload", std::string(kAgentPayloadVersion)}},
+  };
+}
+
+}  // namespace
+
+SeriesEncoder::Stream::Stream(const EncoderOptions& options, const PayloadLimits& limits)
+    : builder_(options, limits, SeriesShape(), internal::PayloadFraming{}) {}
+
+EncodeResult SeriesEncoder::Stream::Add(std::span<const Serie> series) {
+  uint64_t too_big = 0;
+  for (const Serie& serie : series) {
+    record_.clear();
+    internal::AppendSeriesRecord(serie, record_, scratch_);
+    if (builder_.Add(record_, serie.points.size()) ==
+        internal::PayloadBuilder::AddResult::kTooBig) {
+      ++too_big;
+    }
+  }
+  EncodeResult result = builder_.TakeClosed();
+  result.items_dropped_too_big += too_big;
+  return result;
+}
+
+EncodeResult SeriesEncoder::Stream::Finish() { return builder_.Finish(); }
+
 SeriesEncoder::SeriesEncoder(const EncoderOptions& options, const PayloadLimits& limits)
     : options_(options), limits_(limits) {}
 
 EncodeResult SeriesEncoder::Encode(std::span<const Serie> series) const {
-  internal::PayloadBuilder builder(
-      options_, limits_,
-      internal::PayloadShape{
-          .route = std::string(kSeriesRoute),
-          .kind = "series",
-          .content_type = "application/x-protobuf",
-          .extra_headers = {{"DD-Agent-Payload", std::string(kAgentPayloadVersion)}},
-      },
-      internal::PayloadFraming{});
-  uint64_t too_big = 0;
-  std::string record;
-  std::string scratch;
-  for (const Serie& serie : series) {
-    record.clear();
-    internal::AppendSeriesRecord(serie, record, scratch);
-    if (builder.Add(record, serie.points.size()) == internal::PayloadBuilder::AddResult::kTooBig) {
-      ++too_big;
-    }
-  }
-  EncodeResult result = builder.Finish();
-  result.items_dropped_too_big += too_big;
+  Stream stream(options_, limits_);
+  EncodeResult result = stream.Add(series);
+  AppendEncodeResult(stream.Finish(), result);
   return result;
 }
 

@@ -33,6 +33,23 @@ inline constexpr std::string_view kSeriesRoute = "/api/v2/series";
 
 class SeriesEncoder {
  public:
+  // Series handed over in pieces (TimeSampler::Flush with a piece size) go into one run of
+  // payloads, split only at the caps, as if encoded at once; the pieces need not all be held.
+  class Stream {
+   public:
+    explicit Stream(const EncoderOptions& options,
+                    const PayloadLimits& limits = kSeriesPayloadLimits);
+    // The payloads closed while adding these series, and the series dropped.
+    EncodeResult Add(std::span<const Serie> series);
+    // The rest.
+    EncodeResult Finish();
+
+   private:
+    internal::PayloadBuilder builder_;
+    std::string record_;
+    std::string scratch_;
+  };
+
   explicit SeriesEncoder(const EncoderOptions& options,
                          const PayloadLimits& limits = kSeriesPayloadLimits);
 

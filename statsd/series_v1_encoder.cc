@@ -100,35 +100,45 @@ bool AppendSeriesV1Json(const Serie& serie, std::string& out) {
 SeriesV1Encoder::SeriesV1Encoder(const EncoderOptions& options, const PayloadLimits& limits)
     : options_(options), limits_(limits) {}
 
-EncodeResult SeriesV1Encoder::Encode(std::span<const Serie> series) const {
-  internal::PayloadBuilder builder(options_, limits_,
-                                   internal::PayloadShape{
-                                       .route = std::string(kSeriesV1Route),
-                                       .kind = "series",
-                                       .content_type = "application/json",
-                                       .extra_headers = {},
-                                   },
-                                   internal::PayloadFraming{
-                                       .header = "{\"series\":[",
-                                       .separator = ",",
-                                       .footer = "]}",
-                                   });
+SeriesV1Encoder::Stream::Stream(const EncoderOptions& options, const PayloadLimits& limits)
+    : builder_(options, limits,
+               internal::PayloadShape{
+                   .route = std::string(kSeriesV1Route),
+                   .kind = "series",
+                   .content_type = "application/json",
+                   .extra_headers = {},
+               },
+               internal::PayloadFraming{
+                   .header = "{\"series\":[",
+                   .separator = ",",
+                   .footer = "]}",
+               }) {}
+
+EncodeResult SeriesV1Encoder::Stream::Add(std::span<const Serie> series) {
   uint64_t too_big = 0;
   uint64_t invalid = 0;
-  std::string item;
   for (const Serie& serie : series) {
-    item.clear();
-    if (!internal::AppendSeriesV1Json(serie, item)) {
+    item_.clear();
+    if (!internal::AppendSeriesV1Json(serie, item_)) {
       ++invalid;
       continue;
     }
-    if (builder.Add(item, serie.points.size()) == internal::PayloadBuilder::AddResult::kTooBig) {
+    if (builder_.Add(item_, serie.points.size()) == internal::PayloadBuilder::AddResult::kTooBig) {
       ++too_big;
     }
   }
-  EncodeResult result = builder.Finish();
+  EncodeResult result = builder_.TakeClosed();
   result.items_dropped_too_big += too_big;
   result.items_dropped_invalid += invalid;
+  return result;
+}
+
+EncodeResult SeriesV1Encoder::Stream::Finish() { return builder_.Finish(); }
+
+EncodeResult SeriesV1Encoder::Encode(std::span<const Serie> series) const {
+  Stream stream(options_, limits_);
+  EncodeResult result = stream.Add(series);
+  AppendEncodeResult(stream.Finish(), result);
   return result;
 }
 

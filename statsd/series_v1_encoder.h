@@ -30,6 +30,19 @@ inline constexpr std::string_view kSeriesV1Route = "/api/v1/series";
 
 class SeriesV1Encoder {
  public:
+  // As SeriesEncoder::Stream: pieces of one flush into one run of payloads.
+  class Stream {
+   public:
+    explicit Stream(const EncoderOptions& options,
+                    const PayloadLimits& limits = kDefaultPayloadLimits);
+    EncodeResult Add(std::span<const Serie> series);
+    EncodeResult Finish();
+
+   private:
+    internal::PayloadBuilder builder_;
+    std::string item_;
+  };
+
   explicit SeriesV1Encoder(const EncoderOptions& options,
                            const PayloadLimits& limits = kDefaultPayloadLimits);
 

@@ -237,11 +237,19 @@ void StatsdPipeline::FlushAndSubmit(bool force) {
   // Task and container tags may have changed (ECS metadata arrives after start).
   enricher_.RefreshOrigins();
   const double now = std::chrono::duration<double>(clock_.SystemNow().time_since_epoch()).count();
-  // Series are encoded piece by piece as the sampler makes them: a flush of 10k+ histogram
-  // contexts would otherwise hold ~450 bytes per serie, all of them at once, before encoding.
+  // Series are encoded piece by piece as the sampler makes them: a flush of 10k+ contexts would
+  // otherwise hold every serie (150-450 bytes each) at once before encoding.
+  std::variant<SeriesEncoder::Stream, SeriesV1Encoder::Stream> series =
+      options_.use_v2_series ? decltype(series)(std::in_place_index<0>, options_.encoder)
+                             : decltype(series)(std::in_place_index<1>, options_.encoder);
+  const auto encode = [&series](std::span<const Serie> piece) {
+    return std::visit([piece](auto& stream) { return stream.Add(piece); }, series);
+  };
   const FlushResult result = sampler_.Flush(
-      now, force, kSeriesPerPiece, [this](std::vector<Serie>& series) { EncodeSeries(series); });
-  Encode(result);
+      now, force, kSeriesPerPiece, [&](std::vector<Serie>& piece) { Deliver(encode(piece)); });
+  Deliver(encode(result.series));
+  Deliver(std::visit([](auto& stream) { return stream.Finish(); }, series));
+  EncodeAllButSeries(result);
 }
 
 void StatsdPipeline::Deliver(EncodeResult encoded) {
@@ -253,15 +261,7 @@ void StatsdPipeline::Deliver(EncodeResult encoded) {
   }
 }
 
-void StatsdPipeline::EncodeSeries(std::span<const Serie> series) {
-  if (!series.empty()) {
-    Deliver(options_.use_v2_series ? SeriesEncoder(options_.encoder).Encode(series)
-                                   : SeriesV1Encoder(options_.encoder).Encode(series));
-  }
-}
-
-void StatsdPipeline::Encode(const FlushResult& result) {
-  EncodeSeries(result.series);
+void StatsdPipeline::EncodeAllButSeries(const FlushResult& result) {
   if (!result.sketches.empty()) {
     Deliver(SketchEncoder(options_.encoder).Encode(result.sketches));
   }

@@ -91,11 +91,12 @@ class StatsdPipeline {
                    ProcessedCounts& counts);
   void FlushAndSubmit(bool force);
   void ArmTimer();
-  void Encode(const FlushResult& result);
-  void EncodeSeries(std::span<const Serie> series);
+  // Sketches, service checks and events of a flush (its series are encoded as they are made).
+  void EncodeAllButSeries(const FlushResult& result);
   void Deliver(EncodeResult encoded);
-  // Series encoded per piece of a flush (time_sampler.h): about 2 MiB of them in memory at most.
-  static constexpr size_t kSeriesPerPiece = 4096;
+  // Series made per piece of a flush (time_sampler.h) before they are encoded: 512 hold about
+  // 200 KiB. Pieces go into one run of payloads, so their size does not change the payloads.
+  static constexpr size_t kSeriesPerPiece = 512;
 
   StatsdPipelineOptions options_;
   const common::Clock& clock_;

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -288,6 +290,44 @@ TEST(SeriesEncoderTest, SplitsAtPointsCap) {
   EXPECT_EQ(result.payloads[1].item_count, 9000u);
   EXPECT_EQ(result.payloads[2].item_count, 3000u);
   ExpectEachSerieOnce(result, series);
+}
+
+// A flush hands series over in pieces; a stream puts them into the payloads one Encode of all of
+// them makes: the same split at the caps (here across piece boundaries) and the same bytes, with
+// payloads handed over as soon as they close.
+TEST(SeriesEncoderTest, PiecesThroughAStreamMakeThePayloadsOfOneEncode) {
+  std::vector<Serie> series;
+  for (int i = 0; i < 7; ++i) {
+    Serie serie = Gauge("metric." + std::to_string(i), {"piece:" + std::to_string(i / 3)});
+    serie.points.assign(3000, Point{.timestamp = 1700000000, .value = 2});
+    series.push_back(std::move(serie));
+  }
+  const EncodeResult whole = SeriesEncoder(EncoderOptions{}).Encode(series);
+  ASSERT_EQ(whole.payloads.size(), 3u);
+
+  SeriesEncoder::Stream stream(EncoderOptions{});
+  std::vector<forwarder::Payload> streamed;
+  std::vector<size_t> closed_after_piece;
+  for (size_t begin = 0; begin < series.size(); begin += 2) {
+    const size_t end = std::min(series.size(), begin + 2);
+    EncodeResult piece = stream.Add(std::span<const Serie>(series).subspan(begin, end - begin));
+    EXPECT_EQ(piece.items_dropped_too_big, 0u);
+    for (forwarder::Payload& payload : piece.payloads) {
+      streamed.push_back(std::move(payload));
+    }
+    closed_after_piece.push_back(streamed.size());
+  }
+  for (forwarder::Payload& payload : stream.Finish().payloads) {
+    streamed.push_back(std::move(payload));
+  }
+  // Pieces {0,1} {2,3} {4,5} {6} of 3,000 points each; a payload (9,000 points) closes when the
+  // next serie does not fit: serie 3 (second piece) closes the first, serie 6 (last) the second.
+  EXPECT_EQ(closed_after_piece, (std::vector<size_t>{0, 1, 1, 2}));
+  ASSERT_EQ(streamed.size(), whole.payloads.size());
+  for (size_t i = 0; i < streamed.size(); ++i) {
+    EXPECT_EQ(streamed[i].item_count, whole.payloads[i].item_count);
+    EXPECT_EQ(Body(streamed[i]), Body(whole.payloads[i]));
+  }
 }
 
 class SeriesEncoderKindTest : public ::testing::TestWithParam<CompressionKind> {};

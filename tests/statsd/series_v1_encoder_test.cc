@@ -5,9 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -108,6 +110,35 @@ TEST(SeriesV1EncoderTest, DropsAndCountsNonFiniteSeries) {
 
 TEST(SeriesV1EncoderTest, EncodesNothingForNoSeries) {
   EXPECT_TRUE(SeriesV1Encoder(EncoderOptions{}).Encode({}).payloads.empty());
+}
+
+// Pieces of a flush through a stream give the payloads of one Encode, dropped series counted
+// with the piece they were in.
+TEST(SeriesV1EncoderTest, PiecesThroughAStreamMakeThePayloadsOfOneEncode) {
+  const PayloadLimits limits{.max_compressed_bytes = 20'000, .max_uncompressed_bytes = 40'000};
+  const EncoderOptions options{.compression = forwarder::CompressionKind::kNone};
+  std::mt19937_64 rng(7);
+  std::vector<Serie> series;
+  for (int i = 0; i < 100; ++i) {
+    series.push_back(Rate("m." + std::to_string(i), {"k:" + RandomString(rng, 300)}));
+  }
+  series[50].points.front().value = std::numeric_limits<double>::infinity();
+  const EncodeResult whole = SeriesV1Encoder(options, limits).Encode(series);
+  ASSERT_GT(whole.payloads.size(), 1u);
+  EXPECT_EQ(whole.items_dropped_invalid, 1u);
+
+  SeriesV1Encoder::Stream stream(options, limits);
+  EncodeResult streamed;
+  for (size_t begin = 0; begin < series.size(); begin += 30) {
+    const size_t count = std::min<size_t>(30, series.size() - begin);
+    AppendEncodeResult(stream.Add(std::span<const Serie>(series).subspan(begin, count)), streamed);
+  }
+  AppendEncodeResult(stream.Finish(), streamed);
+  EXPECT_EQ(streamed.items_dropped_invalid, 1u);
+  ASSERT_EQ(streamed.payloads.size(), whole.payloads.size());
+  for (size_t i = 0; i < streamed.payloads.size(); ++i) {
+    EXPECT_EQ(streamed.payloads[i].body, whole.payloads[i].body);
+  }
 }
 
 // §9.8 row 2: the array is split at the caps into valid JSON documents; a serie too big for an
