@@ -116,8 +116,6 @@ absl::Status Agent::Start() {
 
   if (dogstatsd_enabled) {
     settings_.statsd.source.under_memory_pressure = memory_guard_->Probe();
-    settings_.statsd.sampler.max_buffered_values = static_cast<size_t>(
-        settings_.memory.StatsdBufferedValues(settings_.statsd.sampler.max_buffered_values));
     settings_.statsd.sampler.contexts_share =
         &memory_account_->AddShare("dogstatsd.contexts", settings_.memory.StatsdContextBytes());
     settings_.statsd.sampler.values_share =

@@ -47,23 +47,14 @@ struct MemoryBudget {
   uint64_t ApmInflightBytes(uint64_t configured) const { return Share(configured, 8); }
   uint64_t LogsPendingBytes(uint64_t configured) const { return Share(configured, 16); }
   uint64_t RetryQueueBytes(uint64_t configured) const { return Share(configured, 8); }
-  // Histogram values and set members the DogStatsD sampler buffers (16 bytes each): L/8 of them.
-  uint64_t StatsdBufferedValues(uint64_t configured) const {
-    constexpr uint64_t kBytesPerValue = 16;
-    if (limit_bytes == 0) {
-      return configured;
-    }
-    const uint64_t share = limit_bytes / 8 / kBytesPerValue;
-    return share < configured ? share : configured;
-  }
   // Share caps (bytes) of the DogStatsD aggregation and receive buffers; 0 (no cap) without a
   // limit, where the pipeline's own count bounds apply alone.
   // Contexts: an eighth (20k contexts at 80 MiB, 64k at 256 MiB, at 512 bytes each). A flood of
   // 300k new contexts at 80 MiB with a quarter peaked at 0.95 of the limit.
   uint64_t StatsdContextBytes() const { return limit_bytes / 8; }
   uint64_t StatsdValueBytes() const { return limit_bytes / 8; }
-  // Receive batches hold 8 KiB per datagram slot whatever the datagram's size, so they are
-  // the first to go short: a sixteenth (16 of the 32 batches at 64 MiB).
+  // Receive batches (64 KiB each, 32 at most: 2 MiB): a sixteenth, which binds only under the
+  // 80 MiB minimum limit or with more batches than the default.
   uint64_t StatsdBatchBytes() const { return limit_bytes / 16; }
 
  private:

@@ -116,15 +116,6 @@ TEST(MemoryBudgetTest, CapsAreSharesOfTheLimitNeverAboveTheConfiguredValue) {
             budget.limit_bytes / 2);
 }
 
-TEST(MemoryBudgetTest, DogstatsdBufferedValuesAreAnEighthOfTheLimitAtSixteenBytesEach) {
-  MemoryBudget unlimited;
-  EXPECT_EQ(unlimited.StatsdBufferedValues(UINT64_MAX), UINT64_MAX);
-  MemoryBudget budget;
-  budget.limit_bytes = 64 * kMiB;
-  EXPECT_EQ(budget.StatsdBufferedValues(UINT64_MAX), 8 * kMiB / 16);
-  EXPECT_EQ(budget.StatsdBufferedValues(1000), 1000u);
-}
-
 TEST(MemoryBudgetTest, ThePoolIsTheSoftMarkLessIdleAndAnEighthButAtLeastAQuarter) {
   MemoryBudget unlimited;
   EXPECT_EQ(unlimited.AccountCapacity(30 * kMiB), 0u);  // No limit: no pool limit.
