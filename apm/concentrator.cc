@@ -18,14 +18,8 @@ namespace {
 
 constexpr int64_t kBufferLen = 2;  // Bucket slots kept open (current + previous).
 
-// Keys are looked up as views (the maps are transparent): a std::string parameter built a
-// temporary per call, and one on the heap for keys over 15 bytes.
-bool MetricIs(const Span& span, std::string_view key, double value) {
-  const auto it = span.metrics().find(key);
-  return it != span.metrics().end() && it->second == value;
-}
-
 std::string_view MetaOr(const Span& span, std::string_view key) {
+  // Looked up as a view (the map is transparent): a std::string key built a temporary per call.
   const auto it = span.meta().find(key);
   return it == span.meta().end() ? std::string_view() : std::string_view(it->second);
 }
@@ -42,19 +36,60 @@ double Weight(const Span* root) {
   return 1 / it->second;
 }
 
-bool IsTopLevel(const Span& span) {
-  return MetricIs(span, "_top_level", 1) || MetricIs(span, "_dd.top_level", 1);
+// `text` equals the lower-case `lower`, ignoring ASCII case (no lower-cased copy).
+bool EqualsAsciiLower(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != lower[i]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 bool IsEligibleSpanKind(std::string_view kind) {
-  const std::string lower = common::AsciiToLower(kind);
-  return lower == "server" || lower == "client" || lower == "producer" || lower == "consumer";
+  return EqualsAsciiLower(kind, "server") || EqualsAsciiLower(kind, "client") ||
+         EqualsAsciiLower(kind, "producer") || EqualsAsciiLower(kind, "consumer");
 }
 
-bool IsPartialSnapshot(const Span& span) {
-  const auto it = span.metrics().find(std::string_view("_dd.partial_version"));
-  return it != span.metrics().end() && it->second >= 0;
-}
+// The meta and metrics keys AddSpan reads, as indexes into SpanFields.
+enum MetaField : int8_t {
+  kSpanKindMeta,
+  kBaseServiceMeta,
+  kHttpStatusCodeMeta,
+  kGrpcMeta0,  // kGrpcMeta0 + i: kGrpcStatusKeys[i]
+  kServiceSourceMeta = kGrpcMeta0 + 4,
+  kMetaFieldCount,
+};
+enum MetricField : int8_t {
+  kTopLevelMetric,
+  kTracerTopLevelMetric,
+  kMeasuredMetric,
+  kPartialVersionMetric,
+  kHttpStatusCodeMetric,
+  kGrpcMetric0,  // kGrpcMetric0 + i: kGrpcStatusKeys[i]
+  kMetricFieldCount = kGrpcMetric0 + 4,
+};
+
+constexpr std::string_view kHttpStatusCodeKey = "http.status_code";
+// In the order they are tried, meta first, then metrics.
+constexpr std::array<std::string_view, 4> kGrpcStatusKeys = {
+    "rpc.grpc.status_code", "grpc.code", "rpc.grpc.status.code", "grpc.status.code"};
+
+// What AddSpan reads from one span, gathered in one walk of its meta and one of its metrics.
+struct SpanFields {
+  std::array<std::string_view, kMetaFieldCount> meta{};    // "" when absent
+  std::array<const double*, kMetricFieldCount> metrics{};  // null when absent
+  // Peer tag keys with a non-empty value, in map order.
+  absl::InlinedVector<std::pair<std::string_view, std::string_view>, 4> peers;
+
+  bool MetricIs(MetricField field, double value) const {
+    return metrics[field] != nullptr && *metrics[field] == value;
+  }
+};
 
 std::optional<uint64_t> ParseUint(std::string_view text) {
   uint64_t value = 0;
@@ -66,14 +101,12 @@ std::optional<uint64_t> ParseUint(std::string_view text) {
 }
 
 // http.status_code: the metric (tracers since agent 7.39) wins over the meta string.
-uint32_t StatusCode(const Span& span) {
-  constexpr std::string_view kHttpStatusCodeKey = "http.status_code";
-  const auto it = span.metrics().find(kHttpStatusCodeKey);
-  if (it != span.metrics().end()) {
-    const double code = it->second;
+uint32_t StatusCode(const SpanFields& fields) {
+  if (const double* metric = fields.metrics[kHttpStatusCodeMetric]; metric != nullptr) {
+    const double code = *metric;
     return code >= 0 && code <= 4294967295.0 ? static_cast<uint32_t>(code) : 0;
   }
-  const auto parsed = ParseUint(MetaOr(span, kHttpStatusCodeKey));
+  const auto parsed = ParseUint(fields.meta[kHttpStatusCodeMeta]);
   return parsed && *parsed <= 0xffffffffULL ? static_cast<uint32_t>(*parsed) : 0;
 }
 
@@ -108,11 +141,9 @@ std::string_view GrpcCodeFromName(std::string_view upper_compact) {
 }
 
 // The gRPC status of a span as a decimal string, "" when it has none (apm.md §6 bucket key).
-std::string GrpcStatusCode(const Span& span) {
-  static constexpr std::array<std::string_view, 4> keys = {
-      "rpc.grpc.status_code", "grpc.code", "rpc.grpc.status.code", "grpc.status.code"};
-  for (const std::string_view key : keys) {
-    std::string_view value = MetaOr(span, key);
+std::string GrpcStatusCode(const SpanFields& fields) {
+  for (size_t i = 0; i < kGrpcStatusKeys.size(); ++i) {
+    std::string_view value = fields.meta[kGrpcMeta0 + i];
     if (value.empty()) {
       continue;
     }
@@ -129,55 +160,33 @@ std::string GrpcStatusCode(const Span& span) {
     }
     return std::string(GrpcCodeFromName(compact));
   }
-  for (const std::string_view key : keys) {
-    const auto it = span.metrics().find(key);
-    if (it != span.metrics().end() && it->second >= 0 && it->second <= 4294967295.0) {
-      return std::to_string(static_cast<uint64_t>(it->second));
+  for (size_t i = 0; i < kGrpcStatusKeys.size(); ++i) {
+    const double* value = fields.metrics[kGrpcMetric0 + i];
+    if (value != nullptr && *value >= 0 && *value <= 4294967295.0) {
+      return std::to_string(static_cast<uint64_t>(*value));
     }
   }
   return "";
 }
 
-// "key:value" peer tags of a span (apm.md §6): all configured keys for client / producer /
-// consumer spans; only _dd.base_service for internal spans that carry one. `key_set` holds the
-// same keys as the sorted `keys`.
-std::vector<std::string> PeerTags(const Span& span, std::string_view span_kind,
-                                  const std::vector<std::string>& keys,
-                                  const absl::flat_hash_set<absl::string_view>& key_set) {
-  std::vector<std::string> tags;
-  const std::string kind = common::AsciiToLower(span_kind);
-  const std::string_view base_service = MetaOr(span, "_dd.base_service");
-  if ((kind.empty() || kind == "internal") && !base_service.empty()) {
-    tags.push_back("_dd.base_service:" + internal::QuantizePeerIpAddresses(base_service));
-    return tags;
+// Calls emit(key, quantized value) for each peer tag of a span (apm.md §6), sorted by key: all
+// configured keys for client / producer / consumer spans; only _dd.base_service for internal
+// spans that carry one. `fields.peers` is sorted here.
+template <typename Emit>
+void ForEachPeerTag(std::string_view span_kind, SpanFields& fields, Emit&& emit) {
+  const std::string_view base_service = fields.meta[kBaseServiceMeta];
+  if ((span_kind.empty() || EqualsAsciiLower(span_kind, "internal")) && !base_service.empty()) {
+    emit("_dd.base_service", internal::QuantizePeerIpAddresses(base_service));
+    return;
   }
-  if (kind != "client" && kind != "producer" && kind != "consumer") {
-    return tags;
+  if (!EqualsAsciiLower(span_kind, "client") && !EqualsAsciiLower(span_kind, "producer") &&
+      !EqualsAsciiLower(span_kind, "consumer")) {
+    return;
   }
-  // Walk whichever side is shorter: a span has ~10 meta entries, the key list ~30, and every
-  // meta lookup hashes its key. The key set answers in one hash where a binary search over the
-  // list compared ~5 strings (the largest cost of the concentrator); `found` has inline room for
-  // the usual handful of tags, so a client span allocates nothing here.
-  absl::InlinedVector<std::pair<std::string_view, std::string_view>, 4> found;
-  if (static_cast<size_t>(span.meta_size()) < keys.size()) {
-    for (const auto& [key, value] : span.meta()) {
-      if (!value.empty() && key_set.contains(absl::string_view(key.data(), key.size()))) {
-        found.emplace_back(key, value);
-      }
-    }
-    std::sort(found.begin(), found.end());
-  } else {
-    for (const std::string& key : keys) {
-      const std::string_view value = MetaOr(span, key);
-      if (!value.empty()) {
-        found.emplace_back(key, value);
-      }
-    }
+  std::sort(fields.peers.begin(), fields.peers.end());
+  for (const auto& [key, value] : fields.peers) {
+    emit(key, internal::QuantizePeerIpAddresses(value));
   }
-  for (const auto& [key, value] : found) {
-    tags.push_back(std::string(key) + ":" + internal::QuantizePeerIpAddresses(value));
-  }
-  return tags;  // Sorted by key, as `keys` is.
 }
 
 // The prefix an address may hide behind: EC2 host names ("ip-10-1-2-3...") and URLs.
@@ -314,15 +323,6 @@ std::string QuantizeAddress(std::string_view raw) {
   }
   out += host.substr(length);
   return out;
-}
-
-std::string JoinTags(const std::vector<std::string>& tags) {
-  std::string joined;
-  for (const std::string& tag : tags) {
-    joined.append(tag);
-    joined.push_back('\0');
-  }
-  return joined;
 }
 
 }  // namespace
@@ -523,6 +523,59 @@ struct Concentrator::Bucket {
   absl::flat_hash_map<GroupKey, GroupStats, GroupKeyHash, GroupKeyEq> groups;
 };
 
+// Which of the keys AddSpan reads a meta or metrics key is, answered mostly without hashing the
+// key: 256 slots chosen by its length and first and last bytes, each listing the few keys that
+// share it, so nearly every key a span carries is refused by one empty slot. AddSpan walks each
+// map once with it instead of ~16 Map::find calls, each of which hashed its key out of line.
+class Concentrator::KeyIndex {
+ public:
+  struct Roles {
+    int8_t meta = -1;    // MetaField, or -1
+    int8_t metric = -1;  // MetricField, or -1
+    bool peer = false;   // a configured peer tag key
+  };
+
+  void AddMeta(std::string_view key, MetaField field) { RolesOf(key).meta = field; }
+  void AddMetric(std::string_view key, MetricField field) { RolesOf(key).metric = field; }
+  void AddPeer(std::string_view key) { RolesOf(key).peer = true; }
+
+  const Roles* Find(std::string_view key) const {
+    for (const Entry& entry : slots_[Slot(key)]) {
+      if (entry.key == key) {
+        return &entry.roles;
+      }
+    }
+    return nullptr;
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    Roles roles;
+  };
+
+  static size_t Slot(std::string_view key) {
+    if (key.empty()) {
+      return 0;
+    }
+    return (key.size() * 37 + static_cast<uint8_t>(key.front()) * 11 +
+            static_cast<uint8_t>(key.back())) %
+           kSlots;
+  }
+  Roles& RolesOf(std::string_view key) {
+    std::vector<Entry>& slot = slots_[Slot(key)];
+    for (Entry& entry : slot) {
+      if (entry.key == key) {
+        return entry.roles;
+      }
+    }
+    return slot.emplace_back(Entry{std::string(key), Roles{}}).roles;
+  }
+
+  static constexpr size_t kSlots = 256;
+  std::array<std::vector<Entry>, kSlots> slots_;
+};
+
 Concentrator::Concentrator(ConcentratorConfig config, const common::Clock& clock)
     : config_(std::move(config)),
       clock_(clock),
@@ -538,8 +591,22 @@ Concentrator::Concentrator(ConcentratorConfig config, const common::Clock& clock
   std::sort(peer_tag_keys_.begin(), peer_tag_keys_.end());
   peer_tag_keys_.erase(std::unique(peer_tag_keys_.begin(), peer_tag_keys_.end()),
                        peer_tag_keys_.end());
+  key_index_ = std::make_unique<KeyIndex>();
   for (const std::string& key : peer_tag_keys_) {
-    peer_tag_key_set_.insert(absl::string_view(key.data(), key.size()));
+    key_index_->AddPeer(key);
+  }
+  key_index_->AddMeta("span.kind", kSpanKindMeta);
+  key_index_->AddMeta("_dd.base_service", kBaseServiceMeta);
+  key_index_->AddMeta(kHttpStatusCodeKey, kHttpStatusCodeMeta);
+  key_index_->AddMeta("_dd.svc_src", kServiceSourceMeta);
+  key_index_->AddMetric("_top_level", kTopLevelMetric);
+  key_index_->AddMetric("_dd.top_level", kTracerTopLevelMetric);
+  key_index_->AddMetric("_dd.measured", kMeasuredMetric);
+  key_index_->AddMetric("_dd.partial_version", kPartialVersionMetric);
+  key_index_->AddMetric(kHttpStatusCodeKey, kHttpStatusCodeMetric);
+  for (size_t i = 0; i < kGrpcStatusKeys.size(); ++i) {
+    key_index_->AddMeta(kGrpcStatusKeys[i], static_cast<MetaField>(kGrpcMeta0 + i));
+    key_index_->AddMetric(kGrpcStatusKeys[i], static_cast<MetricField>(kGrpcMetric0 + i));
   }
 }
 
@@ -560,15 +627,39 @@ void Concentrator::Add(const StatsInput& input) {
 }
 
 void Concentrator::AddSpan(const Span& span, const StatsInput& input, double weight) {
-  const bool top_level = IsTopLevel(span);
-  const std::string_view span_kind = MetaOr(span, "span.kind");
-  const bool eligible_kind = config_.compute_stats_by_span_kind && IsEligibleSpanKind(span_kind);
-  if (!(top_level || MetricIs(span, "_dd.measured", 1) || eligible_kind)) {
-    return;
+  SpanFields fields;
+  for (const auto& [key, value] : span.metrics()) {
+    if (const KeyIndex::Roles* roles = key_index_->Find(key);
+        roles != nullptr && roles->metric >= 0) {
+      fields.metrics[roles->metric] = &value;
+    }
   }
-  if (IsPartialSnapshot(span)) {
+  const bool top_level =
+      fields.MetricIs(kTopLevelMetric, 1) || fields.MetricIs(kTracerTopLevelMetric, 1);
+  if (!top_level && !fields.MetricIs(kMeasuredMetric, 1)) {
+    // Only its kind can still make the span count: one lookup rejects most such spans (children
+    // inside a service) before the walk of its meta below.
+    if (!config_.compute_stats_by_span_kind || !IsEligibleSpanKind(MetaOr(span, "span.kind"))) {
+      return;
+    }
+  }
+  if (const double* partial = fields.metrics[kPartialVersionMetric];
+      partial != nullptr && *partial >= 0) {
     return;  // A long-running span's snapshot; the finished span counts later.
   }
+  for (const auto& [key, value] : span.meta()) {
+    const KeyIndex::Roles* roles = key_index_->Find(key);
+    if (roles == nullptr) {
+      continue;
+    }
+    if (roles->meta >= 0) {
+      fields.meta[roles->meta] = value;
+    }
+    if (roles->peer && !value.empty()) {
+      fields.peers.emplace_back(key, value);
+    }
+  }
+  const std::string_view span_kind = fields.meta[kSpanKindMeta];
   int64_t end = 0;
   if (__builtin_add_overflow(span.start(), span.duration(), &end)) {
     end = span.start();
@@ -579,9 +670,13 @@ void Concentrator::AddSpan(const Span& span, const StatsInput& input, double wei
   }
   bucket_start = std::max(bucket_start, oldest_ts_);
 
-  std::vector<std::string> peer_tags = PeerTags(span, span_kind, peer_tag_keys_, peer_tag_key_set_);
-  const std::string joined_peer_tags = JoinTags(peer_tags);
-  const std::string grpc_status_code = GrpcStatusCode(span);
+  // The group key holds the tags joined, each ended by '\0'; the list itself is built only for a
+  // new group. The buffer is reused so that a span with peer tags allocates nothing here.
+  joined_peer_tags_.clear();
+  ForEachPeerTag(span_kind, fields, [this](std::string_view tag_key, const std::string& value) {
+    joined_peer_tags_.append(tag_key).append(1, ':').append(value).append(1, '\0');
+  });
+  const std::string grpc_status_code = GrpcStatusCode(fields);
   GroupKeyView key;
   key.env = input.env.empty() ? std::string_view(config_.agent_env) : input.env;
   key.hostname = input.hostname.empty() ? std::string_view(config_.agent_hostname) : input.hostname;
@@ -597,12 +692,12 @@ void Concentrator::AddSpan(const Span& span, const StatsInput& input, double wei
   key.resource = span.resource();
   key.type = span.type();
   key.span_kind = span_kind;
-  key.http_status_code = StatusCode(span);
+  key.http_status_code = StatusCode(fields);
   key.synthetics = input.chunk->origin().starts_with("synthetics");
   key.is_trace_root = span.parentid() == 0 ? TraceRootFlag::kTrue : TraceRootFlag::kFalse;
-  key.peer_tags = joined_peer_tags;
+  key.peer_tags = joined_peer_tags_;
   key.grpc_status_code = grpc_status_code;
-  key.service_source = MetaOr(span, "_dd.svc_src");
+  key.service_source = fields.meta[kServiceSourceMeta];
 
   std::unique_ptr<Bucket>& bucket = buckets_[bucket_start];
   if (bucket == nullptr) {
@@ -615,7 +710,11 @@ void Concentrator::AddSpan(const Span& span, const StatsInput& input, double wei
       return;
     }
     it = bucket->groups.emplace(key.Owned(), GroupStats{}).first;
-    it->second.peer_tags = std::move(peer_tags);
+    std::vector<std::string>& peer_tags = it->second.peer_tags;
+    ForEachPeerTag(span_kind, fields,
+                   [&peer_tags](std::string_view tag_key, const std::string& value) {
+                     peer_tags.push_back(std::string(tag_key) + ":" + value);
+                   });
   }
   GroupStats& stats = it->second;
   stats.hits += weight;

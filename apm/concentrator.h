@@ -96,6 +96,7 @@ class Concentrator {
 
  private:
   struct Bucket;
+  class KeyIndex;
 
   void AddSpan(const Span& span, const StatsInput& input, double weight);
 
@@ -104,8 +105,9 @@ class Concentrator {
   int64_t bucket_ns_;
   int64_t oldest_ts_;                       // Start of the oldest bucket still accepting spans.
   std::vector<std::string> peer_tag_keys_;  // sorted, unique
-  // Views of peer_tag_keys_, as absl::string_view: Abseil hashes those inline.
-  absl::flat_hash_set<absl::string_view> peer_tag_key_set_;
+  // The meta and metrics keys AddSpan reads, the peer tag keys among them.
+  std::unique_ptr<KeyIndex> key_index_;
+  std::string joined_peer_tags_;  // AddSpan's buffer, kept for its capacity
   std::map<int64_t, std::unique_ptr<Bucket>> buckets_;
   std::mt19937_64 rng_;  // Stochastic rounding of weighted counts at export.
   Counters counters_;

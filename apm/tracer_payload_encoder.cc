@@ -86,24 +86,52 @@ uint8_t* WriteStringMap(uint32_t field, const google::protobuf::Map<std::string,
   return out;
 }
 
-size_t DoubleMapSize(const google::protobuf::Map<std::string, double>& map) {
+// A span's map entries as the measuring pass found them, so that the writing pass copies them in
+// order from a flat array instead of walking the protobuf maps (bucket by bucket) and sizing each
+// entry again. Map iteration order is stable while the map is unchanged.
+size_t MeasureSpanMeta(const google::protobuf::Map<std::string, std::string>& map,
+                       std::vector<TracerPayloadEncoder::StringEntry>& entries) {
   size_t size = 0;
   for (const auto& [key, value] : map) {
-    const size_t entry = DoubleEntrySize(key);
+    const size_t entry = StringEntrySize(key, value);
+    entries.push_back({key, value, entry});
     size += 1 + VarintSize(entry) + entry;
   }
   return size;
 }
-uint8_t* WriteDoubleMap(uint32_t field, const google::protobuf::Map<std::string, double>& map,
-                        uint8_t* out) {
-  for (const auto& [key, value] : map) {
+uint8_t* WriteStringEntries(uint32_t field, const TracerPayloadEncoder::StringEntry* entry,
+                            const TracerPayloadEncoder::StringEntry* end, uint8_t* out) {
+  for (; entry != end; ++entry) {
     *out++ = static_cast<uint8_t>(Tag(field, kLengthDelimited));
-    out = WriteVarint(DoubleEntrySize(key), out);
+    out = WriteVarint(entry->size, out);
     *out++ = static_cast<uint8_t>(Tag(1, kLengthDelimited));
-    out = WriteBytes(key, out);
+    out = WriteBytes(entry->key, out);
+    *out++ = static_cast<uint8_t>(Tag(2, kLengthDelimited));
+    out = WriteBytes(entry->value, out);
+  }
+  return out;
+}
+
+size_t MeasureSpanMetrics(const google::protobuf::Map<std::string, double>& map,
+                          std::vector<TracerPayloadEncoder::DoubleEntry>& entries) {
+  size_t size = 0;
+  for (const auto& [key, value] : map) {
+    const size_t entry = DoubleEntrySize(key);
+    entries.push_back({key, value, entry});
+    size += 1 + VarintSize(entry) + entry;
+  }
+  return size;
+}
+uint8_t* WriteDoubleEntries(uint32_t field, const TracerPayloadEncoder::DoubleEntry* entry,
+                            const TracerPayloadEncoder::DoubleEntry* end, uint8_t* out) {
+  for (; entry != end; ++entry) {
+    *out++ = static_cast<uint8_t>(Tag(field, kLengthDelimited));
+    out = WriteVarint(entry->size, out);
+    *out++ = static_cast<uint8_t>(Tag(1, kLengthDelimited));
+    out = WriteBytes(entry->key, out);
     *out++ = static_cast<uint8_t>(Tag(2, kFixed64));
-    std::memcpy(out, &value, sizeof(value));  // Little-endian, as the wire format.
-    out += sizeof(value);
+    std::memcpy(out, &entry->value, sizeof(entry->value));  // Little-endian, as the wire format.
+    out += sizeof(entry->value);
   }
   return out;
 }
@@ -112,7 +140,15 @@ bool NeedsGeneratedCode(const Span& span) {
   return span.meta_struct_size() > 0 || span.spanlinks_size() > 0 || span.spanevents_size() > 0;
 }
 
-size_t SpanSize(const Span& span) {
+size_t NestedFieldSize(size_t size) { return 1 + VarintSize(size) + size; }
+uint8_t* WriteNestedHeader(uint32_t field, size_t size, uint8_t* out) {
+  *out++ = static_cast<uint8_t>(Tag(field, kLengthDelimited));
+  return WriteVarint(size, out);
+}
+
+}  // namespace
+
+size_t TracerPayloadEncoder::SpanSize(const Span& span) {
   if (NeedsGeneratedCode(span)) {
     return span.ByteSizeLong();  // Caches the nested sizes SerializeWithCachedSizes reads.
   }
@@ -122,11 +158,13 @@ size_t SpanSize(const Span& span) {
          VarintFieldSize(span.spanid()) + VarintFieldSize(span.parentid()) +
          VarintFieldSize(SignExtended(span.start())) +
          VarintFieldSize(SignExtended(span.duration())) +
-         VarintFieldSize(SignExtended(span.error())) + StringMapSize(span.meta()) +
-         DoubleMapSize(span.metrics()) + StringFieldSize(span.type());
+         VarintFieldSize(SignExtended(span.error())) +
+         MeasureSpanMeta(span.meta(), string_entries_) +
+         MeasureSpanMetrics(span.metrics(), double_entries_) + StringFieldSize(span.type());
 }
 
-uint8_t* WriteSpan(const Span& span, uint8_t* out) {
+uint8_t* TracerPayloadEncoder::WriteSpan(const Span& span, WriteCursor& cursor,
+                                         uint8_t* out) const {
   if (NeedsGeneratedCode(span)) {
     return span.SerializeWithCachedSizesToArray(out);
   }
@@ -139,21 +177,19 @@ uint8_t* WriteSpan(const Span& span, uint8_t* out) {
   out = WriteVarintField(7, SignExtended(span.start()), out);
   out = WriteVarintField(8, SignExtended(span.duration()), out);
   out = WriteVarintField(9, SignExtended(span.error()), out);
-  out = WriteStringMap(10, span.meta(), out);
-  out = WriteDoubleMap(11, span.metrics(), out);
+  const StringEntry* meta = string_entries_.data() + cursor.string_entry;
+  cursor.string_entry += static_cast<size_t>(span.meta_size());
+  out = WriteStringEntries(10, meta, string_entries_.data() + cursor.string_entry, out);
+  const DoubleEntry* metrics = double_entries_.data() + cursor.double_entry;
+  cursor.double_entry += static_cast<size_t>(span.metrics_size());
+  out = WriteDoubleEntries(11, metrics, double_entries_.data() + cursor.double_entry, out);
   return WriteStringField(12, span.type(), out);
 }
 
-size_t NestedFieldSize(size_t size) { return 1 + VarintSize(size) + size; }
-uint8_t* WriteNestedHeader(uint32_t field, size_t size, uint8_t* out) {
-  *out++ = static_cast<uint8_t>(Tag(field, kLengthDelimited));
-  return WriteVarint(size, out);
-}
-
-}  // namespace
-
 size_t TracerPayloadEncoder::Measure(const TracerPayload& payload) {
   sizes_.clear();
+  string_entries_.clear();
+  double_entries_.clear();
   size_t size = StringFieldSize(payload.containerid()) + StringFieldSize(payload.languagename()) +
                 StringFieldSize(payload.languageversion()) +
                 StringFieldSize(payload.tracerversion()) + StringFieldSize(payload.runtimeid());
@@ -178,6 +214,7 @@ size_t TracerPayloadEncoder::Measure(const TracerPayload& payload) {
 
 uint8_t* TracerPayloadEncoder::Write(const TracerPayload& payload, uint8_t* out) const {
   size_t next = 0;
+  WriteCursor cursor;
   out = WriteStringField(1, payload.containerid(), out);
   out = WriteStringField(2, payload.languagename(), out);
   out = WriteStringField(3, payload.languageversion(), out);
@@ -189,7 +226,7 @@ uint8_t* TracerPayloadEncoder::Write(const TracerPayload& payload, uint8_t* out)
     out = WriteStringField(2, chunk.origin(), out);
     for (const Span& span : chunk.spans()) {
       out = WriteNestedHeader(3, sizes_[next++], out);
-      out = WriteSpan(span, out);
+      out = WriteSpan(span, cursor, out);
     }
     out = WriteStringMap(4, chunk.tags(), out);
     if (chunk.droppedtrace()) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -414,6 +415,40 @@ TEST_F(ConcentratorTest, PeerTagIpAddressesAreQuantized) {
   EXPECT_EQ(
       payload->stats[0].stats[0].stats[0].peer_tags,
       (std::vector<std::string>{"messaging.kafka.bootstrap.servers:blocked-ip-address:9092"}));
+}
+
+// Configured peer tag keys may also be keys the concentrator reads for itself: each read keeps its
+// meaning. Span kinds match in any case; empty peer values are left out; spans that differ only in
+// a peer tag value are separate groups.
+TEST_F(ConcentratorTest, PeerTagKeysThatAreAlsoGroupKeysKeepBothRoles) {
+  ConcentratorConfig config = Config();
+  config.peer_tag_keys = {"span.kind", "http.status_code", "db.name", "db.user", "span.kind"};
+  Concentrator concentrator(config, clock_);
+  TraceChunk chunk;
+  for (const char* db : {"orders", "users"}) {
+    Span* span = AddSpan(chunk, db[0] == 'o' ? 1 : 2, 9, kBase + 15 * kSecond);
+    (*span->mutable_meta())["span.kind"] = "CLIENT";
+    (*span->mutable_meta())["http.status_code"] = "404";
+    (*span->mutable_meta())["db.name"] = db;
+    (*span->mutable_meta())["db.user"] = "";
+    (*span->mutable_meta())["component"] = "pg";
+  }
+  concentrator.Add(Input(chunk));
+  auto payload = concentrator.Flush(true);
+  ASSERT_TRUE(payload.has_value());
+  const auto& groups = payload->stats[0].stats[0].stats;
+  ASSERT_EQ(groups.size(), 2u);
+  std::vector<std::vector<std::string>> peer_tags;
+  for (const auto& group : groups) {
+    EXPECT_EQ(group.span_kind, "CLIENT");
+    EXPECT_EQ(group.http_status_code, 404u);
+    EXPECT_EQ(group.hits, 1u);
+    peer_tags.push_back(group.peer_tags);
+  }
+  std::sort(peer_tags.begin(), peer_tags.end());
+  EXPECT_EQ(peer_tags, (std::vector<std::vector<std::string>>{
+                           {"db.name:orders", "http.status_code:404", "span.kind:CLIENT"},
+                           {"db.name:users", "http.status_code:404", "span.kind:CLIENT"}}));
 }
 
 TEST(DefaultPeerTagKeysTest, SortedListFromSpec) {
