@@ -85,8 +85,8 @@ struct ReceiveArea {
   }
 
   size_t slot_bytes;
-  std::unique_ptr<char[]>
-      storage;  // Not zero-filled: only the bytes datagrams land on are touched.
+  // Not zero-filled: only the bytes datagrams land on are touched.
+  std::unique_ptr<char[]> storage;
   std::vector<uint32_t> lengths;
   std::vector<int32_t> pids;
   std::vector<mmsghdr> headers;  // Point at the slots for good; recvmmsg fills in lengths.
