@@ -12,6 +12,7 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace sidecar::statsd {
 namespace {
@@ -79,6 +80,16 @@ class DatagramSourceTest : public ::testing::Test {
     asio::io_context client_context;
     asio::ip::udp::socket socket(client_context, asio::ip::udp::v4());
     socket.send_to(asio::buffer(datagram), {asio::ip::make_address("127.0.0.1"), port});
+  }
+  // Sends the datagrams in order from one client socket (a blocking send: fewer than the
+  // kernel's Unix datagram queue length when nothing reads).
+  void SendUds(const std::string& path, const std::vector<std::string>& datagrams) {
+    asio::io_context client_context;
+    asio::local::datagram_protocol::socket client(client_context);
+    client.open();
+    for (const std::string& datagram : datagrams) {
+      client.send_to(asio::buffer(datagram), asio::local::datagram_protocol::endpoint(path));
+    }
   }
 
   asio::io_context context_;
@@ -166,15 +177,9 @@ TEST_F(DatagramSourceTest, UnixSocketKeepsWhatItReadWhileEveryBatchIsBusy) {
       context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
   ASSERT_TRUE(source.Start().ok());
   StartLoop();
-  asio::io_context client_context;
-  asio::local::datagram_protocol::socket client(client_context);
-  client.open();
-  const asio::local::datagram_protocol::endpoint endpoint(path);
-  client.send_to(asio::buffer(std::string("held:1|c")), endpoint);
+  SendUds(path, {"held:1|c"});
   ASSERT_TRUE(collector_.WaitForPackets(1));  // The only batch is now held.
-  for (int i = 0; i < 5; ++i) {
-    client.send_to(asio::buffer("waiting:" + std::to_string(i) + "|c"), endpoint);
-  }
+  SendUds(path, {"waiting:0|c", "waiting:1|c", "waiting:2|c", "waiting:3|c", "waiting:4|c"});
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_THAT(collector_.packets(), ElementsAre("held:1|c"));
   collector_.ReleaseHeld();
@@ -198,13 +203,7 @@ TEST_F(DatagramSourceTest, LargeDatagramsThatDoNotShareABatchArriveWhole) {
   ASSERT_TRUE(source.Start().ok());
   const std::string first(40000, 'a');
   const std::string second(39999, 'b');
-  {
-    asio::io_context client_context;
-    asio::local::datagram_protocol::socket client(client_context);
-    client.open();
-    client.send_to(asio::buffer(first), asio::local::datagram_protocol::endpoint(path));
-    client.send_to(asio::buffer(second), asio::local::datagram_protocol::endpoint(path));
-  }
+  SendUds(path, {first, second});
   StartLoop();  // Both are queued: one recvmmsg reads them together.
   ASSERT_TRUE(collector_.WaitForPackets(2));
   const std::vector<std::string> packets = collector_.packets();
@@ -256,13 +255,7 @@ TEST_F(DatagramSourceTest, MemoryPressurePausesTheUnixSocketWithoutLoss) {
       context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
   ASSERT_TRUE(source.Start().ok());
   StartLoop();
-  {
-    asio::io_context client_context;
-    asio::local::datagram_protocol::socket client(client_context);
-    client.open();
-    client.send_to(asio::buffer(std::string("waiting:1|c")),
-                   asio::local::datagram_protocol::endpoint(path));
-  }
+  SendUds(path, {"waiting:1|c"});
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_TRUE(collector_.packets().empty());
   EXPECT_EQ(registry_.SumOf("dogstatsd.packets_dropped"), 0);
@@ -284,15 +277,11 @@ TEST_F(DatagramSourceTest, StopReadsWhatTheKernelAlreadyQueued) {
   ASSERT_TRUE(source.Start().ok());
   // The loop is not running yet: everything sent stays in the kernel queue (fewer datagrams than
   // net.unix.max_dgram_qlen, 10 by default, or the blocking send would wait for a reader).
-  {
-    asio::io_context client_context;
-    asio::local::datagram_protocol::socket client(client_context);
-    client.open();
-    for (int i = 0; i < 8; ++i) {
-      client.send_to(asio::buffer("queued:" + std::to_string(i) + "|c"),
-                     asio::local::datagram_protocol::endpoint(path));
-    }
+  std::vector<std::string> queued;
+  for (int i = 0; i < 8; ++i) {
+    queued.push_back("queued:" + std::to_string(i) + "|c");
   }
+  SendUds(path, queued);
   source.Stop();
   StartLoop();
   ASSERT_TRUE(collector_.WaitForPackets(8));
@@ -323,11 +312,7 @@ TEST_F(DatagramSourceTest, UnixSocketReplacesStaleFileAndSetsAgentMode) {
   ASSERT_EQ(::stat(path.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0722u);
   StartLoop();
-  asio::io_context client_context;
-  asio::local::datagram_protocol::socket client(client_context);
-  client.open();
-  client.send_to(asio::buffer(std::string("uds.metric:3|g")),
-                 asio::local::datagram_protocol::endpoint(path));
+  SendUds(path, {"uds.metric:3|g"});
   ASSERT_TRUE(collector_.WaitForPackets(1));
   EXPECT_EQ(collector_.packets()[0], "uds.metric:3|g");
   EXPECT_EQ(collector_.transports()[0], Transport::kUds);
