@@ -73,6 +73,32 @@ std::string_view StringInterner::Intern(std::string_view s) {
   return it->first;
 }
 
+std::span<const std::string_view> TagSetInterner::Intern(
+    std::span<const std::string_view> sorted_unique_tags) {
+  auto it = lists_.find(sorted_unique_tags);
+  if (it == lists_.end()) {
+    TagList list{std::make_unique<std::string_view[]>(sorted_unique_tags.size()),
+                 sorted_unique_tags.size()};
+    for (size_t i = 0; i < list.size; ++i) {
+      list.tags[i] = strings_.Intern(sorted_unique_tags[i]);
+    }
+    it = lists_.emplace(std::move(list), 0).first;
+  }
+  ++it->second;
+  return View(it->first);
+}
+
+void TagSetInterner::Release(std::span<const std::string_view> tags) {
+  const auto it = lists_.find(tags);
+  if (it == lists_.end() || --it->second > 0) {
+    return;
+  }
+  for (const std::string_view tag : View(it->first)) {
+    strings_.Release(tag);
+  }
+  lists_.erase(it);
+}
+
 void StringInterner::Release(std::string_view s) {
   auto it = strings_.find(s);
   if (it == strings_.end()) {
@@ -199,7 +225,7 @@ ResolveResult ContextResolver::Resolve(std::string_view name, std::string_view h
     free_ids_.pop_back();
   } else {
     id = static_cast<ContextId>(contexts_.size());
-    contexts_.emplace_back();
+    contexts_.resize(contexts_.size() + 1);
     live_.push_back(0);
   }
   Context& context = contexts_[id];
@@ -207,18 +233,14 @@ ResolveResult ContextResolver::Resolve(std::string_view name, std::string_view h
   context.name = strings_.Intern(name);
   context.host = strings_.Intern(host);
 
-  std::vector<std::string_view> all;
-  all.reserve(tags.size() + extra.tags().size());
-  all.insert(all.end(), tags.begin(), tags.end());
+  std::vector<std::string_view>& all = tags_scratch_;
+  all.assign(tags.begin(), tags.end());
   for (const std::string& tag : extra.tags()) {
     all.emplace_back(tag);
   }
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
-  context.tags.clear();
-  for (const std::string_view tag : all) {
-    context.tags.push_back(strings_.Intern(tag));
-  }
+  context.tags = tag_sets_.Intern(all);
   live_[id] = 1;
   index_.emplace(key, Entry{id, static_cast<uint32_t>(check >> 32)});
   result.id = id;
@@ -234,12 +256,10 @@ void ContextResolver::Remove(ContextId id) {
   index_.erase(context.key);
   strings_.Release(context.name);
   strings_.Release(context.host);
-  for (const std::string_view tag : context.tags) {
-    strings_.Release(tag);
-  }
+  tag_sets_.Release(context.tags);
   context.name = {};
   context.host = {};
-  context.tags.clear();
+  context.tags = {};
   live_[id] = 0;
   free_ids_.push_back(id);
   charge_.Shrink(index_.size() * kBytesPerContext);

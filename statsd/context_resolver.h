@@ -27,12 +27,15 @@
 //   64-bit string hash are not told apart (probability about n^2 / 2^65 for n distinct names or
 //   tags).
 // - Names, hosts and tags are interned (reference-counted, shared between contexts), so 200k
-//   contexts that share `env:prod` store it once.
+//   contexts that share `env:prod` store it once; so are whole tag sets, so the contexts of one
+//   service that differ only by name share one tag array.
 // - Bounded: beyond `max_contexts` new contexts are refused (kLimit); the caller counts the drop.
 // Single-threaded (one aggregation strand owns it).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,6 +44,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "agent/runtime/memory_account.h"
+#include "statsd/chunked_vector.h"
 
 namespace sidecar::statsd {
 
@@ -73,6 +77,55 @@ class StringInterner {
  private:
   // node_hash_map: the std::string keys (and so their bytes) never move.
   absl::node_hash_map<std::string, uint32_t, StringViewHash, StringViewEq> strings_;
+};
+
+// Sorted, unique tag lists, one copy per distinct list, reference-counted: the contexts of a
+// service mostly differ by name and share one tag set, so a context holds a view of the shared list
+// instead of its own array. The tag strings themselves are interned in `strings`.
+class TagSetInterner {
+ public:
+  explicit TagSetInterner(StringInterner& strings) : strings_(strings) {}
+  TagSetInterner(const TagSetInterner&) = delete;
+  TagSetInterner& operator=(const TagSetInterner&) = delete;
+
+  // The shared list equal to `sorted_unique_tags` (views into anything; the returned views are
+  // interned), valid until the matching Release.
+  std::span<const std::string_view> Intern(std::span<const std::string_view> sorted_unique_tags);
+  void Release(std::span<const std::string_view> tags);
+  size_t size() const { return lists_.size(); }
+
+ private:
+  struct TagList {
+    std::unique_ptr<std::string_view[]> tags;  // Heap storage: views of it survive rehashing.
+    size_t size = 0;
+  };
+  static std::span<const std::string_view> View(std::span<const std::string_view> tags) {
+    return tags;
+  }
+  static std::span<const std::string_view> View(const TagList& list) {
+    return {list.tags.get(), list.size};
+  }
+  struct TagListHash {
+    using is_transparent = void;
+    template <typename List>
+    size_t operator()(const List& list) const {
+      uint64_t hash = View(list).size();
+      for (const std::string_view tag : View(list)) {
+        hash = HashBytes(tag, hash);
+      }
+      return static_cast<size_t>(hash);
+    }
+  };
+  struct TagListEq {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::ranges::equal(View(a), View(b));
+    }
+  };
+
+  StringInterner& strings_;
+  absl::node_hash_map<TagList, uint32_t, TagListHash, TagListEq> lists_;
 };
 
 }  // namespace internal
@@ -118,9 +171,9 @@ using ContextId = uint32_t;
 
 struct Context {
   uint64_t key = 0;
-  std::string_view name;               // Interned.
-  std::string_view host;               // Interned.
-  std::vector<std::string_view> tags;  // Interned; sorted by string, unique (client ∪ extra).
+  std::string_view name;                   // Interned.
+  std::string_view host;                   // Interned.
+  std::span<const std::string_view> tags;  // Shared; sorted by string, unique (client ∪ extra).
 };
 
 struct ResolveResult {
@@ -163,6 +216,8 @@ class ContextResolver {
   void Remove(ContextId id);
 
   size_t size() const { return index_.size(); }
+  // Distinct tag sets among the live contexts (they share one copy each).
+  size_t tag_set_count() const { return tag_sets_.size(); }
   size_t max_contexts() const { return max_contexts_; }
   // One past the largest id ever handed out (ids below it may be free).
   size_t id_bound() const { return contexts_.size(); }
@@ -183,11 +238,13 @@ class ContextResolver {
   runtime::ChunkedCharge charge_;
   uint64_t empty_host_hash_;  // Sidecar mode has no hosts: hashed once.
   absl::flat_hash_map<uint64_t, Entry> index_;
-  std::vector<Context> contexts_;
+  ChunkedVector<Context> contexts_;
   std::vector<uint8_t> live_;
   std::vector<ContextId> free_ids_;
   internal::StringInterner strings_;
-  std::vector<uint64_t> scratch_;  // For ComputeTagSetKey().
+  internal::TagSetInterner tag_sets_{strings_};
+  std::vector<uint64_t> scratch_;               // For ComputeTagSetKey().
+  std::vector<std::string_view> tags_scratch_;  // A new context's tag union.
 };
 
 }  // namespace sidecar::statsd

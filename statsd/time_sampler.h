@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "statsd/chunked_vector.h"
 #include "statsd/context_resolver.h"
 #include "statsd/ddsketch.h"
 #include "statsd/enricher.h"
@@ -147,7 +148,7 @@ class TimeSampler {
   // contexts entered the bucket, which is the order of the flushed series.
   struct Bucket {
     int64_t start = 0;
-    std::vector<Slot> slots;          // Indexed by ContextId; kept for reuse.
+    ChunkedVector<Slot> slots;        // Indexed by ContextId; kept for reuse.
     std::vector<ContextId> contexts;  // Those with a live slot, in arrival order.
   };
 
@@ -181,7 +182,7 @@ class TimeSampler {
   std::vector<std::string> percentile_suffixes_;
 
   ContextResolver resolver_;
-  std::vector<ContextState> states_;                   // Indexed by ContextId.
+  ChunkedVector<ContextState> states_;                 // Indexed by ContextId.
   std::vector<std::unique_ptr<Bucket>> buckets_;       // Open (not yet flushed).
   std::vector<std::unique_ptr<Bucket>> free_buckets_;  // Storage for reuse.
   Bucket* current_ = nullptr;                          // Last bucket used by Add().

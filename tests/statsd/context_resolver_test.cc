@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -165,6 +166,57 @@ TEST(ContextResolverTest, RemoveFreesTheSlotAndTheId) {
   EXPECT_TRUE(resolver.Resolve("a", "", Tags{"t"}, none).created);
 }
 
+TEST(ContextResolverTest, ContextsWithTheSameTagSetShareOneCopy) {
+  ContextResolver resolver(10);
+  const ExtraTags extra({"env:prod"});
+  const ContextId a = resolver.Resolve("a", "", Tags{"x", "y"}, extra).id;
+  // The same set written in another order, with a duplicate and the extra tag sent by the client.
+  const ContextId b = resolver.Resolve("b", "", Tags{"y", "env:prod", "x", "y"}, extra).id;
+  const ContextId c = resolver.Resolve("c", "", Tags{"x"}, extra).id;
+  EXPECT_EQ(resolver.Get(a).tags.data(), resolver.Get(b).tags.data());
+  EXPECT_NE(resolver.Get(a).tags.data(), resolver.Get(c).tags.data());
+  EXPECT_EQ(resolver.tag_set_count(), 2u);
+
+  // The shared copy lives as long as one context uses it.
+  resolver.Remove(a);
+  EXPECT_EQ(resolver.tag_set_count(), 2u);
+  EXPECT_THAT(resolver.Get(b).tags, ElementsAre("env:prod", "x", "y"));
+  resolver.Remove(b);
+  EXPECT_EQ(resolver.tag_set_count(), 1u);
+  EXPECT_THAT(resolver.Get(c).tags, ElementsAre("env:prod", "x"));
+  resolver.Remove(c);
+  EXPECT_EQ(resolver.tag_set_count(), 0u);
+}
+
+TEST(ContextResolverTest, ContextsWithoutTagsShareTheEmptySet) {
+  ContextResolver resolver(10);
+  const ExtraTags none;
+  const ContextId a = resolver.Resolve("a", "", Tags{}, none).id;
+  const ContextId b = resolver.Resolve("b", "", Tags{}, none).id;
+  EXPECT_TRUE(resolver.Get(a).tags.empty());
+  EXPECT_TRUE(resolver.Get(b).tags.empty());
+  EXPECT_EQ(resolver.tag_set_count(), 1u);
+}
+
+TEST(TagSetInternerTest, KeepsTagStringsInternedUntilTheLastRelease) {
+  internal::StringInterner strings;
+  internal::TagSetInterner sets(strings);
+  std::string packet = "k:1,k:2";
+  const std::array<std::string_view, 2> tags = {std::string_view(packet).substr(0, 3),
+                                                std::string_view(packet).substr(4, 3)};
+  const std::span<const std::string_view> first = sets.Intern(tags);
+  const std::span<const std::string_view> second = sets.Intern(tags);
+  packet.assign(packet.size(), '#');  // The shared copy does not point into the packet.
+  EXPECT_EQ(first.data(), second.data());
+  EXPECT_THAT(std::vector<std::string_view>(first.begin(), first.end()), ElementsAre("k:1", "k:2"));
+  EXPECT_EQ(strings.size(), 2u);
+  sets.Release(first);
+  EXPECT_EQ(strings.size(), 2u);
+  sets.Release(second);
+  EXPECT_EQ(sets.size(), 0u);
+  EXPECT_EQ(strings.size(), 0u);
+}
+
 TEST(ContextResolverTest, ManyContextsStayDistinct) {
   ContextResolver resolver(100'000);
   const ExtraTags extra({"env:prod", "service:x"});
@@ -180,6 +232,10 @@ TEST(ContextResolverTest, ManyContextsStayDistinct) {
     ASSERT_TRUE(r.created) << i;
   }
   EXPECT_EQ(resolver.size(), 20'000u);
+  EXPECT_EQ(resolver.tag_set_count(), 100u);  // One per "id:" value.
+  // Contexts live in chunks: earlier ones keep their address as later ones are added.
+  EXPECT_EQ(resolver.Get(0).name, "metric.0");
+  EXPECT_EQ(resolver.Get(19'999).name, "metric.199");
 }
 
 TEST(ContextResolverTest, HashBytesCoversEveryLength) {
