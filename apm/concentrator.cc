@@ -411,6 +411,7 @@ struct GroupKey {
   uint32_t http_status_code = 0;
   bool synthetics = false;
   TraceRootFlag is_trace_root = TraceRootFlag::kNotSet;
+  size_t payload_hash = 0;  // PayloadHash(payload), kept so a rehash does not recompute it
 
   auto Tie() const {
     return std::tie(payload.env, payload.hostname, payload.version, payload.container_id,
@@ -430,6 +431,7 @@ struct GroupKeyView {
   uint32_t http_status_code = 0;
   bool synthetics = false;
   TraceRootFlag is_trace_root = TraceRootFlag::kNotSet;
+  size_t payload_hash = 0;  // PayloadHash of the first seven fields
 
   static GroupKeyView Of(const GroupKey& key) {
     return GroupKeyView{key.payload.env,
@@ -449,7 +451,8 @@ struct GroupKeyView {
                         key.service_source,
                         key.http_status_code,
                         key.synthetics,
-                        key.is_trace_root};
+                        key.is_trace_root,
+                        key.payload_hash};
   }
   GroupKey Owned() const {
     GroupKey key;
@@ -468,12 +471,15 @@ struct GroupKeyView {
     key.http_status_code = http_status_code;
     key.synthetics = synthetics;
     key.is_trace_root = is_trace_root;
+    key.payload_hash = payload_hash;
     return key;
   }
+  // The payload hash first: keys of different payloads differ there at once.
   auto Values() const {
-    return std::make_tuple(env, hostname, version, container_id, git_commit_sha, image_tag, lang,
-                           service, name, resource, type, span_kind, peer_tags, grpc_status_code,
-                           service_source, http_status_code, synthetics, is_trace_root);
+    return std::make_tuple(payload_hash, env, hostname, version, container_id, git_commit_sha,
+                           image_tag, lang, service, name, resource, type, span_kind, peer_tags,
+                           grpc_status_code, service_source, http_status_code, synthetics,
+                           is_trace_root);
   }
 };
 
@@ -481,13 +487,24 @@ struct GroupKeyView {
 // std::hash (an out-of-line call per field), absl::string_view with its own inlined mixing.
 absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
+// The hash of a key's PayloadKey fields, the same for every span of a chunk: Concentrator::Add
+// computes it once per chunk and the group key hash starts from it.
+size_t PayloadHash(std::string_view env, std::string_view hostname, std::string_view version,
+                   std::string_view container_id, std::string_view git_commit_sha,
+                   std::string_view image_tag, std::string_view lang) {
+  const auto fields =
+      std::make_tuple(AbslView(env), AbslView(hostname), AbslView(version), AbslView(container_id),
+                      AbslView(git_commit_sha), AbslView(image_tag), AbslView(lang));
+  return absl::Hash<decltype(fields)>{}(fields);
+}
+
 struct GroupKeyHash {
   using is_transparent = void;
+  // The payload fields enter through their precomputed hash, so that hashing a span's key reads
+  // only its own fields.
   size_t operator()(const GroupKeyView& key) const {
     const auto fields = std::make_tuple(
-        AbslView(key.env), AbslView(key.hostname), AbslView(key.version),
-        AbslView(key.container_id), AbslView(key.git_commit_sha), AbslView(key.image_tag),
-        AbslView(key.lang), AbslView(key.service), AbslView(key.name), AbslView(key.resource),
+        key.payload_hash, AbslView(key.service), AbslView(key.name), AbslView(key.resource),
         AbslView(key.type), AbslView(key.span_kind), AbslView(key.peer_tags),
         AbslView(key.grpc_status_code), AbslView(key.service_source), key.http_status_code,
         key.synthetics, key.is_trace_root);
@@ -518,6 +535,14 @@ struct GroupStats {
 };
 
 }  // namespace
+
+// What every span of one chunk shares in its group key and weight, resolved once per chunk.
+struct Concentrator::ChunkKey {
+  std::string_view env, hostname, version, container_id, git_commit_sha, image_tag, lang;
+  size_t payload_hash = 0;
+  bool synthetics = false;
+  double weight = 1;
+};
 
 struct Concentrator::Bucket {
   absl::flat_hash_map<GroupKey, GroupStats, GroupKeyHash, GroupKeyEq> groups;
@@ -620,13 +645,26 @@ void Concentrator::Add(const StatsInput& input) {
   const Span* root = input.root_index < static_cast<size_t>(chunk.spans_size())
                          ? &chunk.spans(static_cast<int>(input.root_index))
                          : nullptr;
-  const double weight = Weight(root);
+  ChunkKey key;
+  key.env = input.env.empty() ? std::string_view(config_.agent_env) : input.env;
+  key.hostname = input.hostname.empty() ? std::string_view(config_.agent_hostname) : input.hostname;
+  key.version = input.version;
+  if (config_.include_container_id) {
+    key.container_id = input.container_id;
+  }
+  key.git_commit_sha = input.git_commit_sha;
+  key.image_tag = input.image_tag;
+  key.lang = input.lang;
+  key.payload_hash = PayloadHash(key.env, key.hostname, key.version, key.container_id,
+                                 key.git_commit_sha, key.image_tag, key.lang);
+  key.synthetics = chunk.origin().starts_with("synthetics");
+  key.weight = Weight(root);
   for (const Span& span : chunk.spans()) {
-    AddSpan(span, input, weight);
+    AddSpan(span, key);
   }
 }
 
-void Concentrator::AddSpan(const Span& span, const StatsInput& input, double weight) {
+void Concentrator::AddSpan(const Span& span, const ChunkKey& chunk_key) {
   SpanFields fields;
   for (const auto& [key, value] : span.metrics()) {
     if (const KeyIndex::Roles* roles = key_index_->Find(key);
@@ -678,22 +716,21 @@ void Concentrator::AddSpan(const Span& span, const StatsInput& input, double wei
   });
   const std::string grpc_status_code = GrpcStatusCode(fields);
   GroupKeyView key;
-  key.env = input.env.empty() ? std::string_view(config_.agent_env) : input.env;
-  key.hostname = input.hostname.empty() ? std::string_view(config_.agent_hostname) : input.hostname;
-  key.version = input.version;
-  if (config_.include_container_id) {
-    key.container_id = input.container_id;
-  }
-  key.git_commit_sha = input.git_commit_sha;
-  key.image_tag = input.image_tag;
-  key.lang = input.lang;
+  key.env = chunk_key.env;
+  key.hostname = chunk_key.hostname;
+  key.version = chunk_key.version;
+  key.container_id = chunk_key.container_id;
+  key.git_commit_sha = chunk_key.git_commit_sha;
+  key.image_tag = chunk_key.image_tag;
+  key.lang = chunk_key.lang;
+  key.payload_hash = chunk_key.payload_hash;
   key.service = span.service();
   key.name = span.name();
   key.resource = span.resource();
   key.type = span.type();
   key.span_kind = span_kind;
   key.http_status_code = StatusCode(fields);
-  key.synthetics = input.chunk->origin().starts_with("synthetics");
+  key.synthetics = chunk_key.synthetics;
   key.is_trace_root = span.parentid() == 0 ? TraceRootFlag::kTrue : TraceRootFlag::kFalse;
   key.peer_tags = joined_peer_tags_;
   key.grpc_status_code = grpc_status_code;
@@ -716,6 +753,7 @@ void Concentrator::AddSpan(const Span& span, const StatsInput& input, double wei
                      peer_tags.push_back(std::string(tag_key) + ":" + value);
                    });
   }
+  const double weight = chunk_key.weight;
   GroupStats& stats = it->second;
   stats.hits += weight;
   if (top_level) {

@@ -97,8 +97,9 @@ class Concentrator {
  private:
   struct Bucket;
   class KeyIndex;
+  struct ChunkKey;
 
-  void AddSpan(const Span& span, const StatsInput& input, double weight);
+  void AddSpan(const Span& span, const ChunkKey& chunk_key);
 
   ConcentratorConfig config_;
   const common::Clock& clock_;

@@ -9,15 +9,11 @@
 namespace sidecar::apm::internal {
 namespace {
 
+// ReadInt refuses every other type itself, with the message TypeMismatch would give.
 absl::Status ReadLenientInt(MsgpackReader& reader, MsgpackInt& value) {
   if (reader.TryReadNil()) {
     value = {};
     return absl::OkStatus();
-  }
-  MsgpackType type = MsgpackType::kNil;
-  SIDECAR_RETURN_IF_ERROR(reader.PeekType(type));
-  if (type != MsgpackType::kInt) {
-    return TypeMismatch(reader, "int");
   }
   return reader.ReadInt(value);
 }
@@ -158,6 +154,14 @@ absl::Status ReadStringMap(MsgpackReader& reader, StringMap& map) {
     std::string_view value;
     SIDECAR_RETURN_IF_ERROR(ReadStringView(reader, key));
     SIDECAR_RETURN_IF_ERROR(ReadStringView(reader, value));
+    if (IsValidUtf8(key) && IsValidUtf8(value)) {
+      // The common case: the entry is built from both views at once. `map[key] = value` would
+      // default-construct the value and then assign it, a second pass over every value.
+      if (auto [it, inserted] = map.try_emplace(key, value); !inserted) {
+        it->second.assign(value.data(), value.size());  // a repeated key: the last one wins
+      }
+      continue;
+    }
     AssignRepairedUtf8(value, MapSlot(map, key));
   }
   return absl::OkStatus();

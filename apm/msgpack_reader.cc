@@ -116,11 +116,28 @@ absl::Status MsgpackReader::ReadBigEndian(size_t size, uint64_t& value) {
   if (remaining() < size) {
     return UnexpectedEof();
   }
+  const char* bytes = data_.data() + pos_;
+  pos_ += size;
+  // Ids, timestamps and durations are 8-byte big-endian integers in every span: one load and a
+  // byte swap instead of a shift per byte.
+  if constexpr (std::endian::native == std::endian::little) {
+    if (size == sizeof(uint64_t)) {
+      uint64_t raw = 0;
+      std::memcpy(&raw, bytes, sizeof(raw));
+      value = __builtin_bswap64(raw);
+      return absl::OkStatus();
+    }
+    if (size == sizeof(uint32_t)) {
+      uint32_t raw = 0;
+      std::memcpy(&raw, bytes, sizeof(raw));
+      value = __builtin_bswap32(raw);
+      return absl::OkStatus();
+    }
+  }
   value = 0;
   for (size_t i = 0; i < size; ++i) {
-    value = (value << 8) | static_cast<uint8_t>(data_[pos_ + i]);
+    value = (value << 8) | static_cast<uint8_t>(bytes[i]);
   }
-  pos_ += size;
   return absl::OkStatus();
 }
 

@@ -69,13 +69,15 @@ std::string_view NextWord(std::string_view& text) {
 
 // Splits a raw command into lines of (command, arguments). An argument ends at an unquoted space
 // or newline; double quotes (unless backslash-escaped) may wrap spaces and newlines; tabs and
-// carriage returns after a separator are skipped. Empty lines are dropped.
+// carriage returns after a separator are skipped. Empty lines are dropped. Quotes and escapes
+// stay in the argument, so every command and argument is a contiguous piece of the input: they
+// are returned as views into it, with no copy per character.
 class RawCommandReader {
  public:
   explicit RawCommandReader(std::string_view data) : data_(common::TrimAsciiSpace(data)) {}
 
   // Reads the next line; false at the end of the input.
-  bool Next(std::string* command, std::vector<std::string>* args) {
+  bool Next(std::string_view* command, std::vector<std::string_view>* args) {
     args->clear();
     while (pos_ < data_.size()) {
       ReadCommand(command);
@@ -101,42 +103,44 @@ class RawCommandReader {
     }
   }
 
-  void ReadCommand(std::string* command) {
-    command->clear();
+  void ReadCommand(std::string_view* command) {
     in_arguments_ = false;
     while (pos_ < data_.size() && data_[pos_] == ' ') {
       SkipSeparators();
     }
+    const size_t start = pos_;
     while (pos_ < data_.size()) {
       const char c = data_[pos_++];
       if (c == ' ') {
+        *command = data_.substr(start, pos_ - 1 - start);
         in_arguments_ = true;
         SkipSeparators();
         return;
       }
       if (c == '\n') {
+        *command = data_.substr(start, pos_ - 1 - start);
         return;
       }
-      command->push_back(c);
     }
+    *command = data_.substr(start);
   }
 
-  std::string ReadArgument() {
-    std::string arg;
+  std::string_view ReadArgument() {
+    const size_t start = pos_;
     bool quoted = false;
     bool escaped = false;
     while (pos_ < data_.size()) {
       const char c = data_[pos_++];
       if (c == '\\' && !escaped) {
-        arg.push_back(c);
         escaped = true;
         continue;
       }
       if (c == '\n' && !quoted) {
         in_arguments_ = false;
-        return arg;
+        return data_.substr(start, pos_ - 1 - start);
       }
       if (c == ' ' && !quoted) {
+        const std::string_view arg = data_.substr(start, pos_ - 1 - start);
         SkipSeparators();
         if (pos_ >= data_.size()) {
           in_arguments_ = false;
@@ -146,11 +150,10 @@ class RawCommandReader {
       if (c == '"' && !escaped) {
         quoted = !quoted;
       }
-      arg.push_back(c);
       escaped = false;
     }
     in_arguments_ = false;
-    return arg;
+    return data_.substr(start);
   }
 
   std::string_view data_;
@@ -158,20 +161,20 @@ class RawCommandReader {
   bool in_arguments_ = false;
 };
 
-void HideArg(std::vector<std::string>& args, size_t n) {
+void HideArg(std::vector<std::string_view>& args, size_t n) {
   if (args.size() > n) {
     args[n] = "?";
   }
 }
 
 // Hides args[start + step - 1], args[start + 2 * step - 1], ...
-void HideEvery(std::vector<std::string>& args, size_t start, size_t step) {
+void HideEvery(std::vector<std::string_view>& args, size_t start, size_t step) {
   for (size_t i = start + step - 1; i < args.size(); i += step) {
     args[i] = "?";
   }
 }
 
-void AppendObfuscatedLine(const std::string& command, std::vector<std::string>& args,
+void AppendObfuscatedLine(std::string_view command, std::vector<std::string_view>& args,
                           std::string* out) {
   out->append(command);
   if (args.empty()) {
@@ -225,7 +228,7 @@ void AppendObfuscatedLine(const std::string& command, std::vector<std::string>& 
     // ZADD key [NX|XX] [CH] [INCR] score member [score member ...]
     size_t i = 0;
     for (i = 1; i < args.size(); ++i) {
-      const std::string& arg = args[i];
+      const std::string_view arg = args[i];
       if (arg != "NX" && arg != "XX" && arg != "CH" && arg != "INCR") {
         break;
       }
@@ -334,8 +337,8 @@ std::string ObfuscateRedisRawCommand(std::string_view cmd, bool remove_all_args)
   RawCommandReader reader(cmd);
   std::string out;
   out.reserve(cmd.size());
-  std::string command;
-  std::vector<std::string> args;
+  std::string_view command;
+  std::vector<std::string_view> args;
   bool first = true;
   while (reader.Next(&command, &args)) {
     if (!first) {

@@ -322,6 +322,41 @@ TEST_F(ConcentratorTest, PayloadKeyFallsBackToAgentEnvAndHostname) {
   EXPECT_EQ(payload->stats[1].hostname, "tracer-host");
 }
 
+// The payload fields of a group key are hashed once per chunk: chunks of equal payload fields,
+// added apart and after the bucket's table has grown (rehashed from the stored keys), still meet
+// in one group, and a difference in any one payload field keeps groups apart.
+TEST_F(ConcentratorTest, EqualPayloadFieldsMeetInOneGroupAcrossChunks) {
+  Concentrator concentrator(Config(), clock_);
+  TraceChunk chunk;
+  Span* root = AddSpan(chunk, 1, 0, kBase + 15 * kSecond);
+  (*root->mutable_metrics())["_top_level"] = 1;
+  constexpr int kPayloads = 40;  // enough groups to grow the bucket's table several times
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < kPayloads; ++i) {
+      StatsInput input = Input(chunk);
+      const std::string suffix = std::to_string(i / 7);
+      std::string fields[7] = {"prod", "", "1.2", "abc-123", "", "", "nodejs"};
+      fields[i % 7] += "-" + suffix;  // exactly one payload field differs per i
+      input.env = fields[0];
+      input.hostname = fields[1];
+      input.version = fields[2];
+      input.container_id = fields[3];
+      input.git_commit_sha = fields[4];
+      input.image_tag = fields[5];
+      input.lang = fields[6];
+      concentrator.Add(input);
+    }
+  }
+  auto payload = concentrator.Flush(true);
+  ASSERT_TRUE(payload.has_value());
+  ASSERT_EQ(payload->stats.size(), static_cast<size_t>(kPayloads));
+  for (const ClientStatsPayload& client : payload->stats) {
+    ASSERT_EQ(client.stats.size(), 1u);
+    ASSERT_EQ(client.stats[0].stats.size(), 1u);
+    EXPECT_EQ(client.stats[0].stats[0].hits, 2u) << client.env << " " << client.lang;
+  }
+}
+
 TEST_F(ConcentratorTest, LateSpansCountInOldestOpenBucketAndFutureBucketsWait) {
   Concentrator concentrator(Config(), clock_);  // Now 12:00:18: oldest open bucket 12:00:10.
   TraceChunk chunk;

@@ -84,7 +84,12 @@ INSTANTIATE_TEST_SUITE_P(
         RedisCase{"ZADD key XX INCR score", "ZADD key XX INCR score"},
         RedisCase{"\nCONFIG command\nSET k v\n\t\t\t", "CONFIG command\nSET k ?"},
         RedisCase{"SET k \"quoted value\nwith newline\"", "SET k ?"},
-        RedisCase{"SET \"k \\\" x\" v", "SET \"k \\\" x\" ?"}, RedisCase{"", ""}));
+        RedisCase{"SET \"k \\\" x\" v", "SET \"k \\\" x\" ?"}, RedisCase{"", ""},
+        // Arguments are pieces of the input: escapes, quotes and inner tabs stay as they were.
+        RedisCase{"SET k \"a\\\\\" v", "SET k ? v"},
+        RedisCase{"GET key\t\tmore", "GET key\t\tmore"},
+        RedisCase{"SET k \"unterminated value", "SET k ?"},
+        RedisCase{"APPEND  \t key value\nGET", "APPEND key ?\nGET"}));
 
 TEST(RedisRawCommandTest, RemoveAllArgsKeepsOnlyTheCommand) {
   EXPECT_EQ(ObfuscateRedisRawCommand("SET key value", true), "SET ?");

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "apm/utf8_repair.h"
 #include "tests/testing/status_matchers.h"
 
 #ifndef SIDECAR_SHARED_TESTDATA
@@ -394,6 +395,27 @@ TEST(TraceDecoderV04Test, RepairsInvalidUtf8ByteByByte) {
   const std::string r = "\xEF\xBF\xBD";
   EXPECT_EQ(span.name(), "a" + r + "b" + r + r + "c");
   EXPECT_EQ(span.meta().at("k" + r), r + r + r);
+}
+
+// A key repeated inside one meta map keeps its last value, as Go's map assignment does, whether
+// the entry is built directly (valid UTF-8) or through the repair path.
+TEST(TraceDecoderV04Test, RepeatedMetaKeyKeepsTheLastValue) {
+  const std::string body = V04OneSpan(1, [](Packed& p) {
+    p.Str("meta").pk().pack_map(6);
+    p.Str("k").Str("first");
+    p.Str("k").Str("second");
+    p.Str("r").Str("valid");
+    p.Str("r").Str("bad\xff");
+    p.Str("s").Str("bad\xff");
+    p.Str("s").Str("a value longer than the small-string buffer");
+  });
+  TracerPayload out;
+  ASSERT_THAT(Decode(TraceApiVersion::kV04, BodyEncoding::kMsgpack, body, out), IsOk());
+  const Span& span = out.chunks(0).spans(0);
+  EXPECT_EQ(span.meta_size(), 3);
+  EXPECT_EQ(span.meta().at("k"), "second");
+  EXPECT_EQ(span.meta().at("r"), "bad\xEF\xBF\xBD");
+  EXPECT_EQ(span.meta().at("s"), "a value longer than the small-string buffer");
 }
 
 TEST(TraceDecoderV04Test, SkipsUnknownKeysOfAnyShape) {
@@ -864,6 +886,30 @@ TEST(RepairUtf8Test, ReplacesEachInvalidByte) {
   EXPECT_EQ(out, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
   internal::AssignRepairedUtf8("\xc0\xaf", out);  // overlong '/'
   EXPECT_EQ(out, "\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+// The ASCII fast path reads whole words and overlapping tails: a stray byte is found at every
+// position of every length around the word sizes, and plain ASCII of every length passes.
+TEST(RepairUtf8Test, FindsAnInvalidByteAtAnyPositionAndLength) {
+  for (size_t size = 0; size <= 40; ++size) {
+    const std::string ascii(size, 'a');
+    EXPECT_TRUE(internal::IsValidUtf8(ascii)) << size;
+    for (size_t at = 0; at < size; ++at) {
+      std::string text = ascii;
+      text[at] = '\xff';
+      EXPECT_FALSE(internal::IsValidUtf8(text)) << size << " " << at;
+      std::string out;
+      internal::AssignRepairedUtf8(text, out);
+      EXPECT_EQ(out, ascii.substr(0, at) + "\xEF\xBF\xBD" + ascii.substr(at + 1))
+          << size << " " << at;
+      text[at] = '\x7f';  // the highest ASCII byte stays valid
+      EXPECT_TRUE(internal::IsValidUtf8(text)) << size << " " << at;
+      if (at + 2 <= size) {
+        text.replace(at, 2, "\xc3\xa9");  // a valid two-byte sequence
+        EXPECT_TRUE(internal::IsValidUtf8(text)) << size << " " << at;
+      }
+    }
+  }
 }
 
 }  // namespace
