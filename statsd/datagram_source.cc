@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "fmt/format.h"
@@ -22,8 +23,8 @@ namespace asio = boost::asio;
 constexpr int kMaxBatchesPerWakeup = 8;
 // How long the Unix socket is left unread while memory is under pressure before looking again.
 constexpr auto kPressurePause = std::chrono::milliseconds(20);
-// How long the Unix socket is left unread when every batch is in flight (the compute strand
-// returns them within microseconds to milliseconds).
+// How long a socket is left unread when every batch is in flight (the compute strand returns
+// them within microseconds to milliseconds; a flush of 10k contexts takes 5-15 ms).
 constexpr auto kPoolExhaustedPause = std::chrono::milliseconds(1);
 // recvmmsg calls at most when a socket closes (each up to a batch): far more than any receive
 // buffer holds, so only a sender still flooding at that moment can end the drain early.
@@ -32,6 +33,9 @@ constexpr size_t kMaxCloseRounds = 4096;
 // Ancillary space for one SCM_CREDENTIALS message; anything more a sender attaches is cut
 // (MSG_CTRUNC) and ignored, as the Agent does.
 constexpr size_t kCredentialsSpace = CMSG_SPACE(sizeof(ucred));
+// Ancillary space for the kernel's SO_RXQ_OVFL count of datagrams it dropped at a UDP socket whose
+// receive buffer was full.
+constexpr size_t kOverflowSpace = CMSG_SPACE(sizeof(uint32_t));
 
 // The sender pid in a received message's ancillary data; 0 when there is none.
 int32_t SenderPid(msghdr& message) {
@@ -47,36 +51,49 @@ int32_t SenderPid(msghdr& message) {
   return 0;
 }
 
+// The socket's running count of overflow drops attached to a received UDP datagram, if any (the
+// kernel attaches it once the count is non-zero).
+std::optional<uint32_t> OverflowCount(msghdr& message) {
+  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
+       header = CMSG_NXTHDR(&message, header)) {
+    if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SO_RXQ_OVFL &&
+        header->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+      uint32_t count = 0;
+      std::memcpy(&count, CMSG_DATA(header), sizeof(count));
+      return count;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // One recvmmsg call's receive slots, DD_DOGSTATSD_BUFFER_SIZE bytes each, reused for every read;
 // what arrives is copied on into compact pooled batches. Datagrams [next, count) are not handed
 // on yet: a Unix socket reader that runs out of batches keeps them here until one is free.
 struct ReceiveArea {
-  ReceiveArea(size_t slots, size_t slot_bytes_in, bool with_control)
+  // `control_bytes_in`: ancillary space per slot (0: none).
+  ReceiveArea(size_t slots, size_t slot_bytes_in, size_t control_bytes_in)
       : slot_bytes(slot_bytes_in),
+        control_bytes(control_bytes_in),
         storage(std::make_unique_for_overwrite<char[]>(slots * slot_bytes_in)),
         lengths(slots, 0),
         pids(slots, 0),
         headers(slots),
         iovecs(slots) {
-    if (with_control) {
-      // uint64_t keeps cmsghdr alignment.
-      control.resize(slots * kControlWords);
-    }
+    // uint64_t keeps cmsghdr alignment.
+    const size_t control_words = (control_bytes + sizeof(uint64_t) - 1) / sizeof(uint64_t);
+    control.resize(slots * control_words);
     for (size_t i = 0; i < slots; ++i) {
       iovecs[i] = {storage.get() + i * slot_bytes, slot_bytes};
       std::memset(&headers[i], 0, sizeof(headers[i]));
       headers[i].msg_hdr.msg_iov = &iovecs[i];
       headers[i].msg_hdr.msg_iovlen = 1;
-      if (with_control) {
-        headers[i].msg_hdr.msg_control = control.data() + i * kControlWords;
+      if (control_bytes > 0) {
+        headers[i].msg_hdr.msg_control = control.data() + i * control_words;
       }
     }
   }
-
-  static constexpr size_t kControlWords =
-      (kCredentialsSpace + sizeof(uint64_t) - 1) / sizeof(uint64_t);
 
   size_t capacity() const { return lengths.size(); }
   bool carried() const { return next < count; }
@@ -85,13 +102,14 @@ struct ReceiveArea {
   }
 
   size_t slot_bytes;
+  size_t control_bytes;
   // Not zero-filled: only the bytes datagrams land on are touched.
   std::unique_ptr<char[]> storage;
   std::vector<uint32_t> lengths;
   std::vector<int32_t> pids;
   std::vector<mmsghdr> headers;  // Point at the slots for good; recvmmsg fills in lengths.
   std::vector<iovec> iovecs;
-  std::vector<uint64_t> control;  // Ancillary buffers, kCredentialsSpace per slot.
+  std::vector<uint64_t> control;  // Ancillary buffers, control_bytes per slot.
   size_t count = 0;
   size_t next = 0;
 };
@@ -107,7 +125,10 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
         pool(std::move(pool_in)),
         sink(std::move(sink_in)),
         pass_credentials(options.origin_detection && transport_in == Transport::kUds),
-        area(options.packets_per_batch, options.buffer_size, pass_credentials),
+        area(options.packets_per_batch, options.buffer_size,
+             pass_credentials                  ? kCredentialsSpace
+             : transport_in == Transport::kUdp ? kOverflowSpace
+                                               : 0),
         linger(options.linger),
         under_memory_pressure(options.under_memory_pressure),
         packets(registry.GetCounter(fmt::format("dogstatsd.{}_packets", name), {{"state", "ok"}})),
@@ -118,9 +139,16 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
                                     {{"reason", "backpressure"}, {"transport", name}})),
         truncated(registry.GetCounter("dogstatsd.packets_truncated", {{"transport", name}})),
         memory_dropped(registry.GetCounter("dogstatsd.packets_dropped",
-                                           {{"reason", "memory_pressure"}, {"transport", name}})) {
+                                           {{"reason", "memory_pressure"}, {"transport", name}})),
+        overflow_dropped(registry.GetCounter(
+            "dogstatsd.packets_dropped", {{"reason", "socket_buffer_full"}, {"transport", name}})) {
     if constexpr (std::is_same_v<Socket, asio::ip::udp::socket>) {
       udp = std::make_unique<asio::ip::udp::socket>(std::move(socket_in));
+      // Datagrams the kernel drops at a full receive buffer are counted there; this makes the
+      // count visible to us (see OverflowCount), so that no loss goes uncounted.
+      const int on = 1;
+      count_overflow =
+          setsockopt(udp->native_handle(), SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) == 0;
     } else {
       uds = std::make_unique<asio::local::datagram_protocol::socket>(std::move(socket_in));
     }
@@ -160,13 +188,13 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
         break;
       }
       if (!Deliver()) {
-        if (transport == Transport::kUds) {
-          // Every batch is in flight: keep what was read and leave the rest in the kernel queue
-          // (the sender blocks or sees EAGAIN, as with the Agent) rather than read and drop it.
-          Pause(kPoolExhaustedPause);
-          return;
-        }
-        DropUndelivered(dropped);
+        // Every batch is in flight: keep what was read and leave the rest in the kernel queue
+        // rather than read and drop it. A Unix socket's sender blocks or sees EAGAIN, as with the
+        // Agent; UDP datagrams wait in the socket's receive buffer, which absorbs a flush's stall
+        // when DD_DOGSTATSD_SO_RCVBUF makes it large, and what overflows it is counted
+        // (socket_buffer_full).
+        Pause(kPoolExhaustedPause);
+        return;
       }
       if (area.count < area.capacity()) {
         break;
@@ -272,9 +300,9 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
   size_t Receive() {
     area.count = 0;
     area.next = 0;
-    if (pass_credentials) {
+    if (area.control_bytes > 0) {
       for (mmsghdr& header : area.headers) {
-        header.msg_hdr.msg_controllen = kCredentialsSpace;  // recvmmsg shrinks it to what came.
+        header.msg_hdr.msg_controllen = area.control_bytes;  // recvmmsg shrinks it to what came.
       }
     }
     const int count = recvmmsg(NativeHandle(), area.headers.data(),
@@ -294,6 +322,13 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
         truncated.Add();
       }
       area.pids[i] = pass_credentials ? SenderPid(header.msg_hdr) : 0;
+      if (count_overflow) {
+        if (const std::optional<uint32_t> overflow = OverflowCount(header.msg_hdr)) {
+          // A running count that wraps at 2^32: the difference is what was dropped since.
+          overflow_dropped.Add(static_cast<uint32_t>(*overflow - last_overflow_count));
+          last_overflow_count = *overflow;
+        }
+      }
     }
     area.count = static_cast<size_t>(count);
     packets.Add(area.count);
@@ -353,6 +388,9 @@ struct DatagramSource::Reader : std::enable_shared_from_this<DatagramSource::Rea
   telemetry::Counter& dropped;
   telemetry::Counter& truncated;
   telemetry::Counter& memory_dropped;
+  telemetry::Counter& overflow_dropped;
+  bool count_overflow = false;       // SO_RXQ_OVFL is on (UDP).
+  uint32_t last_overflow_count = 0;  // The socket's overflow count when last seen.
 };
 
 DatagramSource::DatagramSource(asio::io_context& ingress, DatagramSourceOptions options,

@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
@@ -138,11 +139,44 @@ TEST_F(DatagramSourceTest, OversizedDatagramIsTruncatedAndCounted) {
   EXPECT_EQ(registry_.ValueOf("dogstatsd.packets_truncated", {{"transport", "udp"}}), 1);
 }
 
-TEST_F(DatagramSourceTest, DropsAndCountsWhenEveryBatchIsInFlight) {
+// A UDP reader that finds every batch in flight leaves datagrams in the socket's receive buffer
+// until a batch comes back, instead of reading and dropping them: no loss while the buffer holds.
+TEST_F(DatagramSourceTest, UdpWaitsInTheReceiveBufferWhileEveryBatchIsBusy) {
   DatagramSourceOptions options;
   asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
   options.udp_port = probe.local_endpoint().port();
   probe.close();
+  options.packets_per_batch = 2;
+  options.max_batches_in_flight = 1;
+  collector_.Hold();
+  DatagramSource source(
+      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+  ASSERT_TRUE(source.Start().ok());
+  StartLoop();
+  SendUdp(source.UdpPort(), "first:1|c");
+  ASSERT_TRUE(collector_.WaitForPackets(1));  // The only batch is now held.
+  for (int i = 0; i < 5; ++i) {
+    SendUdp(source.UdpPort(), "waiting:" + std::to_string(i) + "|c");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_THAT(collector_.packets(), ElementsAre("first:1|c"));
+  collector_.ReleaseHeld();
+  ASSERT_TRUE(collector_.WaitForPackets(6));
+  EXPECT_THAT(collector_.packets(), ElementsAre("first:1|c", "waiting:0|c", "waiting:1|c",
+                                                "waiting:2|c", "waiting:3|c", "waiting:4|c"));
+  EXPECT_EQ(registry_.SumOf("dogstatsd.packets_dropped"), 0);
+  source.Stop();
+}
+
+// What overflows the receive buffer while the reader waits is dropped by the kernel, and counted
+// (SO_RXQ_OVFL): every datagram sent is either received or counted as socket_buffer_full.
+TEST_F(DatagramSourceTest, UdpReceiveBufferOverflowIsCounted) {
+  DatagramSourceOptions options;
+  asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
+  options.udp_port = probe.local_endpoint().port();
+  probe.close();
+  options.so_rcvbuf = 4096;  // The kernel's minimum: a few datagrams.
+  options.packets_per_batch = 2;
   options.max_batches_in_flight = 1;
   collector_.Hold();
   DatagramSource source(
@@ -151,16 +185,31 @@ TEST_F(DatagramSourceTest, DropsAndCountsWhenEveryBatchIsInFlight) {
   StartLoop();
   SendUdp(source.UdpPort(), "first:1|c");
   ASSERT_TRUE(collector_.WaitForPackets(1));
-  SendUdp(source.UdpPort(), "second:1|c");
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (registry_.SumOf("dogstatsd.packets_dropped") == 0 &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  constexpr int kSent = 200;
+  for (int i = 0; i < kSent; ++i) {
+    SendUdp(source.UdpPort(), "flood:" + std::to_string(i) + "|c");
   }
+  collector_.ReleaseHeld();
+  const auto overflow = [&] {
+    return registry_.ValueOf("dogstatsd.packets_dropped",
+                             {{"reason", "socket_buffer_full"}, {"transport", "udp"}});
+  };
+  const auto received = [&] { return static_cast<int64_t>(collector_.packets().size()); };
+  // The kernel reports its count with the next datagram it queues: probes carry it (and may be
+  // dropped themselves while the reader is still waiting).
+  int64_t sent = 1 + kSent;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (received() + overflow() < sent && std::chrono::steady_clock::now() < deadline) {
+    SendUdp(source.UdpPort(), "probe:1|c");
+    ++sent;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(overflow(), 0);  // The buffer could not hold the flood.
+  EXPECT_EQ(received() + overflow(), sent);
   EXPECT_EQ(registry_.ValueOf("dogstatsd.packets_dropped",
                               {{"reason", "backpressure"}, {"transport", "udp"}}),
-            1);
-  EXPECT_THAT(collector_.packets(), ElementsAre("first:1|c"));
+            0);
+  source.Stop();
 }
 
 // A Unix socket reader that read datagrams and then found every batch in flight keeps them (and
