@@ -70,7 +70,7 @@ std::optional<uint32_t> OverflowCount(msghdr& message) {
 
 // One recvmmsg call's receive slots, DD_DOGSTATSD_BUFFER_SIZE bytes each, reused for every read;
 // what arrives is copied on into compact pooled batches. Datagrams [next, count) are not handed
-// on yet: a Unix socket reader that runs out of batches keeps them here until one is free.
+// on yet: a reader that runs out of batches keeps them here until one is free.
 struct ReceiveArea {
   // `control_bytes_in`: ancillary space per slot (0: none).
   ReceiveArea(size_t slots, size_t slot_bytes_in, size_t control_bytes_in)

@@ -1,8 +1,10 @@
 // DatagramSource: the DogStatsD listeners (spec dogstatsd.md §1). UDP on 127.0.0.1 (or every
 // interface with DD_DOGSTATSD_NON_LOCAL_TRAFFIC) and a Unix datagram socket, both drained with
 // recvmmsg and copied into pooled PacketBatches on the ingress thread and handed to `sink` (which
-// posts them to the compute strand). When every batch is in flight the datagrams are read and
-// dropped, and counted, so a flood costs bounded memory and never stalls the ingress thread.
+// posts them to the compute strand). When every batch is in flight a socket is left unread until
+// one comes back, so a flood costs bounded memory: Unix socket senders block or see EAGAIN, UDP
+// datagrams wait in the socket's receive buffer, and what overflows it the kernel drops and we
+// count (packets_dropped{reason:socket_buffer_full}, from SO_RXQ_OVFL).
 #pragma once
 
 #include <chrono>

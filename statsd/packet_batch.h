@@ -1,7 +1,7 @@
 // PacketBatch: datagrams read by recvmmsg, copied back to back into one buffer and handed from the
 // ingress thread to the compute strand by move. BatchPool recycles batches and bounds how many
 // are in flight, which bounds DogStatsD's receive memory: when every batch is busy, the source
-// reads and drops (counted) rather than queueing without limit.
+// stops reading (the kernel's socket queue holds what arrives) rather than queueing without limit.
 //
 // Batches hold the bytes that arrived, not a receive slot per datagram: recvmmsg needs a slot of
 // DD_DOGSTATSD_BUFFER_SIZE (8 KiB) for each datagram it may return, but clients send ~1.4 KiB, so
