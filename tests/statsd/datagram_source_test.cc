@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -77,6 +78,38 @@ class DatagramSourceTest : public ::testing::Test {
       loop_.join();
     }
   }
+  // Options for a UDP-only source on a port that was free a moment ago.
+  DatagramSourceOptions UdpOptions() {
+    asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
+    DatagramSourceOptions options;
+    options.udp_port = probe.local_endpoint().port();
+    return options;
+  }
+  // With one batch that the collector holds, the datagrams `send` sends wait (in the reader and
+  // the kernel queue) until the batch comes back, then arrive in order: nothing is lost.
+  void ExpectNoLossWhileTheOnlyBatchIsHeld(
+      DatagramSourceOptions options,
+      const std::function<void(const DatagramSource&, const std::vector<std::string>&)>& send) {
+    options.packets_per_batch = 2;
+    options.max_batches_in_flight = 1;
+    collector_.Hold();
+    DatagramSource source(
+        context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
+    ASSERT_TRUE(source.Start().ok());
+    StartLoop();
+    send(source, {"held:1|c"});
+    ASSERT_TRUE(collector_.WaitForPackets(1));  // The only batch is now held.
+    send(source, {"waiting:0|c", "waiting:1|c", "waiting:2|c", "waiting:3|c", "waiting:4|c"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_THAT(collector_.packets(), ElementsAre("held:1|c"));
+    collector_.ReleaseHeld();
+    ASSERT_TRUE(collector_.WaitForPackets(6));
+    EXPECT_THAT(collector_.packets(), ElementsAre("held:1|c", "waiting:0|c", "waiting:1|c",
+                                                  "waiting:2|c", "waiting:3|c", "waiting:4|c"));
+    EXPECT_EQ(registry_.SumOf("dogstatsd.packets_dropped"), 0);
+    source.Stop();
+  }
+
   void SendUdp(uint16_t port, const std::string& datagram) {
     asio::io_context client_context;
     asio::ip::udp::socket socket(client_context, asio::ip::udp::v4());
@@ -124,10 +157,7 @@ TEST_F(DatagramSourceTest, UdpDatagramsArriveWholeAndAreCounted) {
 }
 
 TEST_F(DatagramSourceTest, OversizedDatagramIsTruncatedAndCounted) {
-  DatagramSourceOptions options;
-  asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
-  options.udp_port = probe.local_endpoint().port();
-  probe.close();
+  DatagramSourceOptions options = UdpOptions();
   options.buffer_size = 16;
   DatagramSource source(
       context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
@@ -142,39 +172,19 @@ TEST_F(DatagramSourceTest, OversizedDatagramIsTruncatedAndCounted) {
 // A UDP reader that finds every batch in flight leaves datagrams in the socket's receive buffer
 // until a batch comes back, instead of reading and dropping them: no loss while the buffer holds.
 TEST_F(DatagramSourceTest, UdpWaitsInTheReceiveBufferWhileEveryBatchIsBusy) {
-  DatagramSourceOptions options;
-  asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
-  options.udp_port = probe.local_endpoint().port();
-  probe.close();
-  options.packets_per_batch = 2;
-  options.max_batches_in_flight = 1;
-  collector_.Hold();
-  DatagramSource source(
-      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
-  ASSERT_TRUE(source.Start().ok());
-  StartLoop();
-  SendUdp(source.UdpPort(), "first:1|c");
-  ASSERT_TRUE(collector_.WaitForPackets(1));  // The only batch is now held.
-  for (int i = 0; i < 5; ++i) {
-    SendUdp(source.UdpPort(), "waiting:" + std::to_string(i) + "|c");
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_THAT(collector_.packets(), ElementsAre("first:1|c"));
-  collector_.ReleaseHeld();
-  ASSERT_TRUE(collector_.WaitForPackets(6));
-  EXPECT_THAT(collector_.packets(), ElementsAre("first:1|c", "waiting:0|c", "waiting:1|c",
-                                                "waiting:2|c", "waiting:3|c", "waiting:4|c"));
-  EXPECT_EQ(registry_.SumOf("dogstatsd.packets_dropped"), 0);
-  source.Stop();
+  ExpectNoLossWhileTheOnlyBatchIsHeld(
+      UdpOptions(),
+      [this](const DatagramSource& source, const std::vector<std::string>& datagrams) {
+        for (const std::string& datagram : datagrams) {
+          SendUdp(source.UdpPort(), datagram);
+        }
+      });
 }
 
 // What overflows the receive buffer while the reader waits is dropped by the kernel, and counted
 // (SO_RXQ_OVFL): every datagram sent is either received or counted as socket_buffer_full.
 TEST_F(DatagramSourceTest, UdpReceiveBufferOverflowIsCounted) {
-  DatagramSourceOptions options;
-  asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
-  options.udp_port = probe.local_endpoint().port();
-  probe.close();
+  DatagramSourceOptions options = UdpOptions();
   options.so_rcvbuf = 4096;  // The kernel's minimum: a few datagrams.
   options.packets_per_batch = 2;
   options.max_batches_in_flight = 1;
@@ -219,24 +229,10 @@ TEST_F(DatagramSourceTest, UnixSocketKeepsWhatItReadWhileEveryBatchIsBusy) {
   DatagramSourceOptions options;
   options.udp_port = 0;
   options.socket_path = path;
-  options.packets_per_batch = 2;
-  options.max_batches_in_flight = 1;
-  collector_.Hold();
-  DatagramSource source(
-      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
-  ASSERT_TRUE(source.Start().ok());
-  StartLoop();
-  SendUds(path, {"held:1|c"});
-  ASSERT_TRUE(collector_.WaitForPackets(1));  // The only batch is now held.
-  SendUds(path, {"waiting:0|c", "waiting:1|c", "waiting:2|c", "waiting:3|c", "waiting:4|c"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_THAT(collector_.packets(), ElementsAre("held:1|c"));
-  collector_.ReleaseHeld();
-  ASSERT_TRUE(collector_.WaitForPackets(6));
-  EXPECT_THAT(collector_.packets(), ElementsAre("held:1|c", "waiting:0|c", "waiting:1|c",
-                                                "waiting:2|c", "waiting:3|c", "waiting:4|c"));
-  EXPECT_EQ(registry_.SumOf("dogstatsd.packets_dropped"), 0);
-  source.Stop();
+  ExpectNoLossWhileTheOnlyBatchIsHeld(
+      options, [this, &path](const DatagramSource&, const std::vector<std::string>& datagrams) {
+        SendUds(path, datagrams);
+      });
 }
 
 // Batches hold bytes, not slots: two datagrams that do not fit one batch's bytes go in two
@@ -266,10 +262,7 @@ TEST_F(DatagramSourceTest, LargeDatagramsThatDoNotShareABatchArriveWhole) {
 // Memory pressure: UDP has no backpressure, so datagrams are read and dropped, and counted.
 TEST_F(DatagramSourceTest, MemoryPressureDropsUdpAndCountsIt) {
   std::atomic<bool> pressure{true};
-  DatagramSourceOptions options;
-  asio::ip::udp::socket probe(context_, {asio::ip::make_address("127.0.0.1"), 0});
-  options.udp_port = probe.local_endpoint().port();
-  probe.close();
+  DatagramSourceOptions options = UdpOptions();
   options.under_memory_pressure = [&pressure] { return pressure.load(); };
   DatagramSource source(
       context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
