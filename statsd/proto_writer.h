@@ -25,12 +25,21 @@ inline size_t VarintSize(uint64_t value) {
   return size;
 }
 
+// Written into a local buffer and appended once: a push_back per byte (a capacity check and a
+// size update each) was the largest single cost of encoding a flush.
 inline void AppendVarint(std::string& out, uint64_t value) {
+  if (value < 0x80) {
+    out.push_back(static_cast<char>(value));
+    return;
+  }
+  char bytes[10];
+  size_t size = 0;
   while (value >= 0x80) {
-    out.push_back(static_cast<char>((value & 0x7F) | 0x80));
+    bytes[size++] = static_cast<char>((value & 0x7F) | 0x80);
     value >>= 7;
   }
-  out.push_back(static_cast<char>(value));
+  bytes[size++] = static_cast<char>(value);
+  out.append(bytes, size);
 }
 
 inline uint64_t FieldKey(uint32_t field, WireType type) {
@@ -99,9 +108,11 @@ inline void AppendDoubleField(std::string& out, uint32_t field, double value) {
     return;
   }
   AppendKey(out, field, WireType::kFixed64);
-  for (int shift = 0; shift < 64; shift += 8) {
-    out.push_back(static_cast<char>((bits >> shift) & 0xFF));
+  char bytes[sizeof(uint64_t)];
+  for (size_t i = 0; i < sizeof(bytes); ++i) {
+    bytes[i] = static_cast<char>((bits >> (8 * i)) & 0xFF);  // Little-endian on any host.
   }
+  out.append(bytes, sizeof(bytes));
 }
 
 }  // namespace sidecar::statsd::internal

@@ -246,7 +246,7 @@ void StatsdPipeline::FlushAndSubmit(bool force) {
     return std::visit([piece](auto& stream) { return stream.Add(piece); }, series);
   };
   const FlushResult result = sampler_.Flush(
-      now, force, kSeriesPerPiece, [&](std::vector<Serie>& piece) { Deliver(encode(piece)); });
+      now, force, kSeriesPerPiece, [&](std::span<const Serie> piece) { Deliver(encode(piece)); });
   Deliver(encode(result.series));
   Deliver(std::visit([](auto& stream) { return stream.Finish(); }, series));
   EncodeAllButSeries(result);

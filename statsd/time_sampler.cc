@@ -409,8 +409,14 @@ FlushResult TimeSampler::Flush(double now, bool force, size_t max_series,
   piece_ = &piece;
   piece_size_ = std::max<size_t>(max_series, 1);
   series_handed_over_ = 0;
+  piece_used_ = 0;
+  // A piece is handed over once full, after the context that filled it: a histogram may add all
+  // its series past the size.
+  piece_series_.reserve(piece_size_ + aggregates_.size() + percentiles_.size());
   FlushResult out = Flush(now, force);
   piece_ = nullptr;
+  // Not kept between flushes: a burst of long names would pin its storage for good.
+  piece_series_ = {};
   return out;
 }
 
@@ -424,8 +430,8 @@ FlushResult TimeSampler::Flush(double now, bool force) {
   // Sized like the previous flush, then to the exact count of each bucket before it is emitted:
   // growing a vector of 10k+ series by doubling holds the old and the new storage at once (12 MiB
   // at 37 k series, the largest transient of a flood at a 64 MiB limit).
-  ReserveSeries(out, last_series_count_);
   index_series_ = false;
+  ReserveSeries(out, last_series_count_);
   if (!buckets_.empty()) {
     std::vector<Bucket*> closed;
     for (const std::unique_ptr<Bucket>& bucket : buckets_) {
@@ -451,6 +457,9 @@ FlushResult TimeSampler::Flush(double now, bool force) {
     ZeroFillCounters(bucket, expired_counters);
     EmitBucket(bucket, out);
     ReleaseBucket(&bucket);
+  }
+  if (HandingOverPieces() && piece_used_ > 0) {
+    HandOverPiece();
   }
   for (const ContextId id : expired_counters) {
     states_[id].zero_fill = false;
@@ -494,6 +503,23 @@ void TimeSampler::ZeroFillCounters(Bucket& bucket, std::vector<ContextId>& expir
 
 void TimeSampler::EmitSerie(FlushResult& out, ContextId id, uint32_t kind, std::string_view suffix,
                             SeriesType type, int64_t timestamp, double value) {
+  if (HandingOverPieces()) {
+    // Assigned into the storage of an earlier piece's serie: no allocation once the strings and
+    // vectors of a piece have grown to fit.
+    const Context& context = resolver_.Get(id);
+    Serie& serie = NextPieceSerie();
+    serie.name.assign(context.name);
+    serie.name.append(suffix);
+    serie.host.assign(context.host);
+    serie.tags.resize(context.tags.size());
+    for (size_t i = 0; i < context.tags.size(); ++i) {
+      serie.tags[i].assign(context.tags[i]);
+    }
+    serie.type = type;
+    serie.interval = kBucketSeconds;
+    serie.points.assign(1, Point{timestamp, value});
+    return;
+  }
   size_t index = out.series.size();
   bool inserted = true;
   if (index_series_) {
@@ -522,22 +548,28 @@ void TimeSampler::EmitSerie(FlushResult& out, ContextId id, uint32_t kind, std::
 }
 
 void TimeSampler::ReserveSeries(FlushResult& out, size_t more) const {
-  size_t wanted = out.series.size() + more;
-  if (piece_ != nullptr && !index_series_) {
-    // A piece is handed over once full, after the context that filled it: a histogram may add
-    // all its series past the size.
-    wanted = std::min(wanted, piece_size_ + aggregates_.size() + percentiles_.size());
+  if (!HandingOverPieces()) {
+    out.series.reserve(out.series.size() + more);
   }
-  out.series.reserve(wanted);
 }
 
-void TimeSampler::MaybeHandOver(FlushResult& out) {
-  if (piece_ == nullptr || index_series_ || out.series.size() < piece_size_) {
-    return;
+Serie& TimeSampler::NextPieceSerie() {
+  if (piece_used_ == piece_series_.size()) {
+    piece_series_.emplace_back();
   }
-  series_handed_over_ += out.series.size();
-  (*piece_)(out.series);
-  out.series.clear();
+  return piece_series_[piece_used_++];
+}
+
+void TimeSampler::MaybeHandOver() {
+  if (HandingOverPieces() && piece_used_ >= piece_size_) {
+    HandOverPiece();
+  }
+}
+
+void TimeSampler::HandOverPiece() {
+  series_handed_over_ += piece_used_;
+  (*piece_)(std::span<const Serie>(piece_series_.data(), piece_used_));
+  piece_used_ = 0;
 }
 
 size_t TimeSampler::SeriesCount(const Bucket& bucket) const {
@@ -660,7 +692,7 @@ void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
         break;
       }
     }
-    MaybeHandOver(out);
+    MaybeHandOver();
   }
 }
 

@@ -42,6 +42,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -111,10 +112,12 @@ class TimeSampler {
     return Flush(std::chrono::duration<double>(now.time_since_epoch()).count(), force);
   }
   // The same, but the series of a closed bucket are handed to `piece` as they are made, at most
-  // `max_series` at a time, so that a flush of many contexts never holds all its series at once
-  // (the returned result has the rest, the sketches, events and checks). When two or more buckets
-  // close at once (a late flush, or `force`), their series merge and are returned whole.
-  using SeriesPiece = std::function<void(std::vector<Serie>& series)>;
+  // `max_series` at a time (the last piece may be shorter), so that a flush of many contexts never
+  // holds all its series at once; the returned result has the timestamped series, the sketches,
+  // events and checks. The series of a piece are valid only during the call: their storage is
+  // reused for the next piece. When two or more buckets close at once (a late flush, or `force`),
+  // their series merge and are returned whole instead.
+  using SeriesPiece = std::function<void(std::span<const Serie> series)>;
   FlushResult Flush(double now, bool force, size_t max_series, const SeriesPiece& piece);
 
   size_t context_count() const { return resolver_.size(); }
@@ -166,9 +169,13 @@ class TimeSampler {
   // An upper bound of the series EmitBucket adds (before merging with other buckets' series).
   size_t SeriesCount(const Bucket& bucket) const;
   void EmitBucket(Bucket& bucket, FlushResult& out);
-  // Grows out.series for `more` series (up to one piece when handing over in pieces).
+  // Grows out.series for `more` series (none when handing over in pieces).
   void ReserveSeries(FlushResult& out, size_t more) const;
-  void MaybeHandOver(FlushResult& out);
+  bool HandingOverPieces() const { return piece_ != nullptr && !index_series_; }
+  // The next serie of the current piece, its storage reused from the previous piece.
+  Serie& NextPieceSerie();
+  void MaybeHandOver();
+  void HandOverPiece();
   void EmitSerie(FlushResult& out, ContextId id, uint32_t kind, std::string_view suffix,
                  SeriesType type, int64_t timestamp, double value);
   void ReleaseBucket(Bucket* bucket);
@@ -203,6 +210,8 @@ class TimeSampler {
   const SeriesPiece* piece_ = nullptr;
   size_t piece_size_ = 0;
   size_t series_handed_over_ = 0;
+  std::vector<Serie> piece_series_;  // piece_used_ of them make the current piece.
+  size_t piece_used_ = 0;
 
   absl::flat_hash_map<ContextId, size_t> sketch_index_;
 };

@@ -449,25 +449,26 @@ TEST_F(TimeSamplerTest, APieceWiseFlushHandsOverEverySerieOnceInOrderWithinThePi
   Send("h:1|h", 101);  // Three series (max, count, 95percentile) from one context.
   Send("c:5|c", 101);
   std::vector<std::vector<std::string>> pieces;
-  FlushResult rest = sampler_->Flush(110, false, 4, [&pieces](std::vector<Serie>& series) {
+  FlushResult rest = sampler_->Flush(110, false, 4, [&pieces](std::span<const Serie> series) {
     pieces.push_back({});
     for (const Serie& serie : series) {
       pieces.back().push_back(serie.name);
     }
   });
-  ASSERT_THAT(pieces, SizeIs(3));
+  ASSERT_THAT(pieces, SizeIs(4));
   EXPECT_THAT(pieces[0], ElementsAre("g0", "g1", "g2", "g3"));
   EXPECT_THAT(pieces[1], ElementsAre("g4", "g5", "g6", "g7"));
   // A piece is handed over after the context that filled it, whole.
   EXPECT_THAT(pieces[2], ElementsAre("g8", "g9", "h.max", "h.count", "h.95percentile"));
-  EXPECT_THAT(Names(rest), ElementsAre("c"));
-  EXPECT_EQ(Value(rest, "c"), 0.5);
+  // The last, shorter piece too: the result keeps only what is not a bucket's serie.
+  EXPECT_THAT(pieces[3], ElementsAre("c"));
+  EXPECT_THAT(rest.series, IsEmpty());
 
   // Two buckets closing at once merge their points into one serie per context: no pieces.
   Send("g0:1|g", 120);
   Send("g0:2|g", 130);
   pieces.clear();
-  rest = sampler_->Flush(150, false, 1, [&pieces](std::vector<Serie>& series) {
+  rest = sampler_->Flush(150, false, 1, [&pieces](std::span<const Serie> series) {
     pieces.push_back({});
     for (const Serie& serie : series) {
       pieces.back().push_back(serie.name);
@@ -476,6 +477,56 @@ TEST_F(TimeSamplerTest, APieceWiseFlushHandsOverEverySerieOnceInOrderWithinThePi
   EXPECT_THAT(pieces, IsEmpty());
   ASSERT_NE(Find(rest, "g0"), nullptr);
   EXPECT_EQ(PointsOf(*Find(rest, "g0")), (Points{{120, 1}, {130, 2}}));
+}
+
+// Pieces reuse the storage of the series handed over before them: a long name or many tags must
+// not leak into the shorter serie that takes its place, over several flushes.
+TEST_F(TimeSamplerTest, PieceWiseSeriesEqualAWholeFlushOfTheSameLines) {
+  const auto send_bucket = [this](TimeSampler& sampler, double now) {
+    for (int i = 0; i < 40; ++i) {
+      std::string line = (i % 3 == 0 ? "a.rather.long.metric.name.number." : "m") +
+                         std::to_string(i) + ":" + std::to_string(i + 1) +
+                         (i % 4 == 0 ? "|c" : (i % 4 == 1 ? "|g" : (i % 4 == 2 ? "|h" : "|ms")));
+      if (i % 5 != 0) {
+        line += "|#k:" + std::to_string(i);
+        for (int t = 0; t < i % 7; ++t) {
+          line += ",tag.with.a.long.enough.value.to.leave.sso:" + std::to_string(t);
+        }
+      }
+      const ParseResult result = parser_.Parse(line);
+      ASSERT_TRUE(std::holds_alternative<MetricSample>(result)) << line;
+      for (const EnrichedSample& enriched : enricher_->Enrich(std::get<MetricSample>(result))) {
+        sampler.Add(enriched, now);
+      }
+    }
+  };
+  TimeSampler whole(TimeSamplerConfig{}, stats_);
+  std::vector<Serie> expected;
+  std::vector<Serie> handed_over;
+  for (const double bucket : {100.0, 110.0, 120.0}) {
+    send_bucket(whole, bucket);
+    FlushResult all = whole.Flush(bucket + 10, false);
+    expected.insert(expected.end(), all.series.begin(), all.series.end());
+
+    send_bucket(*sampler_, bucket);
+    const FlushResult rest =
+        sampler_->Flush(bucket + 10, false, 3, [&handed_over](std::span<const Serie> piece) {
+          EXPECT_LE(piece.size(), 3u + 5u);  // A histogram's five series may overrun a piece.
+          handed_over.insert(handed_over.end(), piece.begin(), piece.end());
+        });
+    EXPECT_THAT(rest.series, IsEmpty());
+  }
+  ASSERT_GT(expected.size(), 100u);
+  ASSERT_EQ(handed_over.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE(expected[i].name);
+    EXPECT_EQ(handed_over[i].name, expected[i].name);
+    EXPECT_EQ(handed_over[i].host, expected[i].host);
+    EXPECT_EQ(handed_over[i].tags, expected[i].tags);
+    EXPECT_EQ(handed_over[i].type, expected[i].type);
+    EXPECT_EQ(handed_over[i].interval, expected[i].interval);
+    EXPECT_EQ(PointsOf(handed_over[i]), PointsOf(expected[i]));
+  }
 }
 
 TEST_F(TimeSamplerTest, F14TagOrderDoesNotMakeANewContext) {

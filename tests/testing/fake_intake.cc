@@ -176,6 +176,7 @@ FakeIntake::~FakeIntake() { Stop(); }
 absl::StatusOr<std::unique_ptr<FakeIntake>> FakeIntake::Start(Options options) {
   std::unique_ptr<FakeIntake> intake(new FakeIntake());
   FakeIntake* raw = intake.get();
+  intake->discard_bodies_ = options.discard_bodies;
   absl::StatusOr<std::unique_ptr<internal::LoopbackHttpServer>> server =
       internal::LoopbackHttpServer::Start(
           options.port, [raw](ServerRequest request) { return raw->Handle(std::move(request)); });
@@ -273,26 +274,31 @@ void FakeIntake::SetOnRequest(std::function<void(const RecordedRequest&)> callba
   on_request_ = std::move(callback);
 }
 
+void FakeIntake::DecodeBody(RecordedRequest& record) {
+  absl::StatusOr<std::string> body = Decompress(record.content_encoding, record.raw_body);
+  if (!body.ok()) {
+    record.decode_error = body.status().ToString();
+    return;
+  }
+  record.body = *std::move(body);
+  absl::StatusOr<nlohmann::json> decoded = DecodeIntakeBody(record.path, record.body);
+  if (decoded.ok()) {
+    record.decoded = *std::move(decoded);
+  } else if (!absl::IsNotFound(decoded.status())) {
+    record.decode_error = decoded.status().ToString();
+  }
+}
+
 ServerReply FakeIntake::Handle(ServerRequest request) {
   RecordedRequest record;
   record.method = std::move(request.method);
   record.target = std::move(request.target);
   record.path = record.target.substr(0, record.target.find('?'));
   record.headers = std::move(request.headers);
-  record.raw_body = std::move(request.body);
   record.content_encoding = record.Header("Content-Encoding");
-
-  absl::StatusOr<std::string> body = Decompress(record.content_encoding, record.raw_body);
-  if (body.ok()) {
-    record.body = *std::move(body);
-    absl::StatusOr<nlohmann::json> decoded = DecodeIntakeBody(record.path, record.body);
-    if (decoded.ok()) {
-      record.decoded = *std::move(decoded);
-    } else if (!absl::IsNotFound(decoded.status())) {
-      record.decode_error = decoded.status().ToString();
-    }
-  } else {
-    record.decode_error = body.status().ToString();
+  if (!discard_bodies_) {
+    record.raw_body = std::move(request.body);
+    DecodeBody(record);
   }
 
   ServerReply reply;

@@ -58,6 +58,10 @@ class FakeIntake {
  public:
   struct Options {
     uint16_t port = 0;  // 0 picks a free port.
+    // Answers without decompressing, decoding or keeping the body: for load benchmarks, where the
+    // intake shares the machine's cores with what is measured. Requests are still recorded
+    // (without `raw_body`, `body` and `decoded`) and counted.
+    bool discard_bodies = false;
   };
 
   // Starts listening on 127.0.0.1. Fails only if the port cannot be bound.
@@ -108,8 +112,10 @@ class FakeIntake {
  private:
   FakeIntake();
   internal::ServerReply Handle(internal::ServerRequest request);
+  static void DecodeBody(RecordedRequest& record);
 
   std::unique_ptr<internal::LoopbackHttpServer> server_;
+  bool discard_bodies_ = false;
 
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;

@@ -1,10 +1,11 @@
 // fake-intake: runs FakeIntake as a process, for manual and scripted end-to-end runs.
 //
-//   fake-intake [--port N] [--fail-status S --fail-count N]
+//   fake-intake [--port N] [--fail-status S --fail-count N] [--discard-bodies]
 //
 // First stdout line: "listening on http://127.0.0.1:<port>". Then one JSON line per request:
 // {"path":..,"content_encoding":..,"api_key_present":bool,"decoded":{..}} (+ "decode_error" when
-// decoding failed). API keys are never printed. Stops on SIGINT/SIGTERM.
+// decoding failed). API keys are never printed. Stops on SIGINT/SIGTERM. --discard-bodies answers
+// without decompressing or decoding ("decoded" is null): for load benchmarks on a shared machine.
 #include <exception>
 #include <iostream>
 #include <mutex>
@@ -22,7 +23,7 @@ using sidecar::testing::RecordedRequest;
 namespace tools = sidecar::testing::tools;
 
 constexpr std::string_view kUsage =
-    "usage: fake-intake [--port N] [--fail-status S --fail-count N]\n";
+    "usage: fake-intake [--port N] [--fail-status S --fail-count N] [--discard-bodies]\n";
 
 bool IsApiKeyName(std::string_view key) {
   std::string folded;
@@ -56,11 +57,16 @@ int Run(int argc, char** argv) {
   long port = 0;
   long fail_status = 0;
   long fail_count = 0;
+  bool discard_bodies = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (flag == "--help" || flag == "-h") {
       std::cout << kUsage;
       return 0;
+    }
+    if (flag == "--discard-bodies") {
+      discard_bodies = true;
+      continue;
     }
     if (i + 1 >= argc) {
       std::cerr << "Missing value for " << flag << ".\n" << kUsage;
@@ -94,6 +100,7 @@ int Run(int argc, char** argv) {
   const sigset_t stop_signals = tools::BlockStopSignals();
   FakeIntake::Options options;
   options.port = static_cast<uint16_t>(port);
+  options.discard_bodies = discard_bodies;
   auto intake = FakeIntake::Start(options);
   if (!intake.ok()) {
     std::cerr << "Cannot start the fake intake: " << intake.status() << "\n";

@@ -184,6 +184,26 @@ TEST(FakeIntakeTest, DecodesZstdMetricPayloadIntoJson) {
   EXPECT_EQ(s["source_type_name"], "");  // Default-valued scalars are printed.
 }
 
+TEST(FakeIntakeTest, DiscardBodiesAnswersAndRecordsWithoutDecoding) {
+  auto intake = FakeIntake::Start({.discard_bodies = true});
+  ASSERT_THAT(intake, IsOk());
+  MiniClient client((*intake)->port());
+  // Not zstd at all: decoding would have failed and said so.
+  const ClientResponse response =
+      client.Send(http::verb::post, "/api/v2/series", "not zstd", {{"Content-Encoding", "zstd"}});
+  ASSERT_FALSE(response.error) << response.error.message();
+  EXPECT_EQ(response.status, 202);
+
+  const std::vector<RecordedRequest> requests = (*intake)->RequestsTo("/api/v2/series");
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].content_encoding, "zstd");
+  EXPECT_EQ(requests[0].status, 202);
+  EXPECT_THAT(requests[0].raw_body, IsEmpty());
+  EXPECT_THAT(requests[0].body, IsEmpty());
+  EXPECT_TRUE(requests[0].decoded.is_null());
+  EXPECT_THAT(requests[0].decode_error, IsEmpty());
+}
+
 TEST(FakeIntakeTest, DecodesDeflateSketchPayloadWithSignedKeys) {
   auto intake = StartIntake();
   ASSERT_NE(intake, nullptr);
