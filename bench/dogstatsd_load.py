@@ -13,7 +13,10 @@ Figures are printed as ratios against the null receiver measured in the same run
 Usage: bench/dogstatsd_load.py [--build build/release] [--seconds 3]
                                [--rates 250000,500000,1000000,1500000,2000000,2500000,3000000]
                                [--contexts 10000] [--mix] [--types c,g,h,d] [--tags 5]
+                               [--rcvbuf BYTES]
 --tags 0 sends plain StatsD lines (no |# section); bench/peers/run uses it for StatsD peers.
+--rcvbuf sets SO_RCVBUF for both receivers (DD_DOGSTATSD_SO_RCVBUF for the sidecar); the kernel
+caps it at net.core.rmem_max and doubles it. Without it both keep the kernel's default.
 """
 import argparse
 import http.client
@@ -62,9 +65,11 @@ def run_load(build, port, rate, seconds, contexts, mix, tags=5, types=None):
 class NullReceiver:
     name = "null"
 
-    def __init__(self, build):
-        self.proc = subprocess.Popen([os.path.join(build, "bench", "dsd-null-receiver"), "--port", "0"],
-                                     stdout=subprocess.PIPE, text=True)
+    def __init__(self, build, rcvbuf=0):
+        command = [os.path.join(build, "bench", "dsd-null-receiver"), "--port", "0"]
+        if rcvbuf:
+            command += ["--rcvbuf", str(rcvbuf)]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         self.port = int(self.proc.stdout.readline().split()[-1])
         self.baseline = 0
 
@@ -81,7 +86,7 @@ class NullReceiver:
 class Sidecar:
     name = "sidecar"
 
-    def __init__(self, build, extra_env=None):
+    def __init__(self, build, extra_env=None, rcvbuf=0):
         self.intake = subprocess.Popen([os.path.join(build, "tests", "fake-intake"), "--port", "0",
                                         "--discard-bodies"],
                                        stdout=subprocess.PIPE, text=True)
@@ -91,6 +96,8 @@ class Sidecar:
         env = {"PATH": os.environ.get("PATH", ""), "DD_API_KEY": "load" + "0" * 28,
                "DD_DD_URL": intake_url, "DD_HEALTH_PORT": str(self.health_port),
                "DD_DOGSTATSD_PORT": str(self.port), "DD_DOGSTATSD_SOCKET": "", "DD_LOG_LEVEL": "warn"}
+        if rcvbuf:
+            env["DD_DOGSTATSD_SO_RCVBUF"] = str(rcvbuf)
         env.update(extra_env or {})
         self.proc = subprocess.Popen([os.path.join(build, "agent", "sidecar-agent"), "run"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -133,7 +140,7 @@ def settle(read, previous=None):
 
 
 def measure(kind, args, rate):
-    receiver = kind(args.build)
+    receiver = kind(args.build, rcvbuf=args.rcvbuf)
     pid = receiver.proc.pid
     start_cpu = cpu_seconds(pid)
     load = run_load(args.build, receiver.port, rate, args.seconds, args.contexts, args.mix,
@@ -164,6 +171,7 @@ def main():
     parser.add_argument("--mix", action="store_true", help="counters, gauges, histograms, distributions")
     parser.add_argument("--types", default="", help="types --mix cycles over, e.g. c,g,h,ms")
     parser.add_argument("--tags", type=int, default=5, help="tags per line; 0 = plain StatsD")
+    parser.add_argument("--rcvbuf", type=int, default=0, help="SO_RCVBUF bytes for both receivers")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
 
@@ -186,7 +194,8 @@ def main():
 
     null, sidecar = summary("null"), summary("sidecar")
     print()
-    print(f"contexts={args.contexts} tags={args.tags} mix={args.mix} seconds/step={args.seconds}")
+    print(f"contexts={args.contexts} tags={args.tags} mix={args.mix} seconds/step={args.seconds} "
+          f"rcvbuf={args.rcvbuf or 'default'}")
     print(f"{'':10}{'lines/cpu-s':>14}{'lossless lines/s':>19}{'peak RSS MiB':>14}")
     for name, s in (("null", null), ("sidecar", sidecar)):
         print(f"{name:10}{s['efficiency']:>14,.0f}{s['lossless']:>19,.0f}{s['rss']:>14.1f}")
