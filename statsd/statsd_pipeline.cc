@@ -228,28 +228,76 @@ void StatsdPipeline::ArmTimer() {
     if (ec || stopped_) {
       return;
     }
-    FlushAndSubmit(/*force=*/false);
+    if (flush_ == nullptr) {  // Else the previous flush is still in steps: this tick waits.
+      BeginFlush(/*force=*/false);
+      PostFlushStep();
+    }
     ArmTimer();
   });
 }
 
-void StatsdPipeline::FlushAndSubmit(bool force) {
+// Series are encoded piece by piece as the sampler makes them, into one run of payloads: a flush
+// of 10k+ contexts never holds every serie (150-450 bytes each) at once.
+struct StatsdPipeline::FlushInProgress {
+  FlushInProgress(bool v2, const EncoderOptions& options)
+      : series(v2 ? Streams(std::in_place_index<0>, options)
+                  : Streams(std::in_place_index<1>, options)) {}
+
+  using Streams = std::variant<SeriesEncoder::Stream, SeriesV1Encoder::Stream>;
+  Streams series;
+
+  EncodeResult Add(std::span<const Serie> piece) {
+    return std::visit([piece](auto& stream) { return stream.Add(piece); }, series);
+  }
+  EncodeResult Finish() {
+    return std::visit([](auto& stream) { return stream.Finish(); }, series);
+  }
+};
+
+void StatsdPipeline::BeginFlush(bool force) {
   // Task and container tags may have changed (ECS metadata arrives after start).
   enricher_.RefreshOrigins();
-  const double now = std::chrono::duration<double>(clock_.SystemNow().time_since_epoch()).count();
-  // Series are encoded piece by piece as the sampler makes them: a flush of 10k+ contexts would
-  // otherwise hold every serie (150-450 bytes each) at once before encoding.
-  std::variant<SeriesEncoder::Stream, SeriesV1Encoder::Stream> series =
-      options_.use_v2_series ? decltype(series)(std::in_place_index<0>, options_.encoder)
-                             : decltype(series)(std::in_place_index<1>, options_.encoder);
-  const auto encode = [&series](std::span<const Serie> piece) {
-    return std::visit([piece](auto& stream) { return stream.Add(piece); }, series);
-  };
-  const FlushResult result = sampler_.Flush(
-      now, force, kSeriesPerPiece, [&](std::span<const Serie> piece) { Deliver(encode(piece)); });
-  Deliver(encode(result.series));
-  Deliver(std::visit([](auto& stream) { return stream.Finish(); }, series));
+  sampler_.BeginFlush(SecondsSinceEpoch(clock_.SystemNow()), force);
+  flush_ = std::make_unique<FlushInProgress>(options_.use_v2_series, options_.encoder);
+}
+
+bool StatsdPipeline::FlushStep() {
+  return sampler_.ContinueFlush(
+      kSeriesPerPiece, [this](std::span<const Serie> piece) { Deliver(flush_->Add(piece)); });
+}
+
+void StatsdPipeline::EndFlush() {
+  const FlushResult result = sampler_.EndFlush();
+  Deliver(flush_->Add(result.series));
+  Deliver(flush_->Finish());
   EncodeAllButSeries(result);
+  flush_.reset();
+}
+
+void StatsdPipeline::PostFlushStep() {
+  asio::post(strand_, [this] {
+    if (flush_ == nullptr) {
+      return;  // FinalFlush finished it.
+    }
+    if (FlushStep()) {
+      EndFlush();
+    } else {
+      PostFlushStep();  // Behind the batches that arrived during this piece.
+    }
+  });
+}
+
+void StatsdPipeline::FlushNow(bool force) {
+  if (flush_ != nullptr) {
+    // A timer flush still in steps: its buckets go first, whole.
+    while (!FlushStep()) {
+    }
+    EndFlush();
+  }
+  BeginFlush(force);
+  while (!FlushStep()) {
+  }
+  EndFlush();
 }
 
 void StatsdPipeline::Deliver(EncodeResult encoded) {
@@ -278,7 +326,7 @@ void StatsdPipeline::FinalFlush() {
   asio::post(strand_, [this, &done] {
     stopped_ = true;
     timer_.cancel();
-    FlushAndSubmit(/*force=*/true);
+    FlushNow(/*force=*/true);
     done.set_value();
   });
   done.get_future().wait();

@@ -406,77 +406,125 @@ void TimeSampler::AddServiceCheck(ServiceCheckRecord check, double now) {
 
 FlushResult TimeSampler::Flush(double now, bool force, size_t max_series,
                                const SeriesPiece& piece) {
-  piece_ = &piece;
-  piece_size_ = std::max<size_t>(max_series, 1);
-  series_handed_over_ = 0;
-  piece_used_ = 0;
-  // A piece is handed over once full, after the context that filled it: a histogram may add all
-  // its series past the size.
-  piece_series_.reserve(piece_size_ + aggregates_.size() + percentiles_.size());
-  FlushResult out = Flush(now, force);
-  piece_ = nullptr;
-  // Not kept between flushes: a burst of long names would pin its storage for good.
-  piece_series_ = {};
-  return out;
+  BeginFlush(now, force);
+  while (!ContinueFlush(max_series, piece)) {
+  }
+  return EndFlush();
 }
 
 FlushResult TimeSampler::Flush(double now, bool force) {
-  FlushResult out;
+  BeginFlush(now, force);
+  Emit(nullptr, 0);
+  return EndFlush();
+}
+
+void TimeSampler::BeginFlush(double now, bool force) {
+  flush_ = FlushState{};
+  flush_.active = true;
+  flush_.now = now;
   const int64_t cutoff = BucketStart(now);
   serie_index_.clear();
   sketch_index_.clear();
-  std::vector<ContextId> expired_counters;
+  piece_used_ = 0;
 
-  // Sized like the previous flush, then to the exact count of each bucket before it is emitted:
-  // growing a vector of 10k+ series by doubling holds the old and the new storage at once (12 MiB
-  // at 37 k series, the largest transient of a flood at a 64 MiB limit).
-  index_series_ = false;
-  ReserveSeries(out, last_series_count_);
+  std::vector<std::unique_ptr<Bucket>>& closed = flush_.closed;
   if (!buckets_.empty()) {
-    std::vector<Bucket*> closed;
-    for (const std::unique_ptr<Bucket>& bucket : buckets_) {
+    for (std::unique_ptr<Bucket>& bucket : buckets_) {
       if (force || bucket->start + kBucketSeconds <= cutoff) {
-        closed.push_back(bucket.get());
+        closed.push_back(std::move(bucket));
       }
     }
+    std::erase(buckets_, nullptr);
     std::sort(closed.begin(), closed.end(),
-              [](const Bucket* a, const Bucket* b) { return a->start < b->start; });
-    // One bucket has one slot per context, so its series are distinct: the index that merges
-    // the points of several buckets into one serie is only needed for two or more.
-    index_series_ = closed.size() > 1;
-    for (Bucket* bucket : closed) {
-      // Adding a 0 to a counter already sampled in the bucket changes nothing (§7.4).
-      ZeroFillCounters(*bucket, expired_counters);
-      ReserveSeries(out, SeriesCount(*bucket) + no_aggregation_series_.size());
-      EmitBucket(*bucket, out);
-      ReleaseBucket(bucket);
-    }
+              [](const auto& a, const auto& b) { return a->start < b->start; });
   } else if (last_cutoff_ + kBucketSeconds <= cutoff) {
     // No bucket at all, but an interval has passed: keep the counters' zeros coming.
-    Bucket& bucket = BucketFor(cutoff - kBucketSeconds);
-    ZeroFillCounters(bucket, expired_counters);
-    EmitBucket(bucket, out);
-    ReleaseBucket(&bucket);
+    BucketFor(cutoff - kBucketSeconds);
+    closed.push_back(std::move(buckets_.back()));
+    buckets_.pop_back();
   }
-  if (HandingOverPieces() && piece_used_ > 0) {
-    HandOverPiece();
+  current_ = nullptr;
+  // One bucket has one slot per context, so its series are distinct: the index that merges the
+  // points of several buckets into one serie is only needed for two or more.
+  index_series_ = closed.size() > 1;
+
+  // Adding a 0 to a counter already sampled in the bucket changes nothing (§7.4).
+  std::vector<ContextId> expired_counters;
+  for (const std::unique_ptr<Bucket>& bucket : closed) {
+    ZeroFillCounters(*bucket, expired_counters);
   }
+  // Now rather than at the end: a counter sampled again during the flush starts afresh.
   for (const ContextId id : expired_counters) {
     states_[id].zero_fill = false;
   }
   last_cutoff_ = cutoff;
 
-  last_series_count_ = series_handed_over_ + out.series.size();
-  out.series.reserve(out.series.size() + no_aggregation_series_.size());
-  for (Serie& serie : no_aggregation_series_) {
+  // Taken now: what arrives during the flush belongs to the next one.
+  flush_.no_aggregation = std::move(no_aggregation_series_);
+  no_aggregation_series_.clear();
+  flush_.out.events = std::move(events_);
+  events_.clear();
+  flush_.out.service_checks = std::move(service_checks_);
+  service_checks_.clear();
+}
+
+bool TimeSampler::ContinueFlush(size_t max_series, const SeriesPiece& piece) {
+  return Emit(&piece, max_series);
+}
+
+bool TimeSampler::Emit(const SeriesPiece* piece, size_t max_series) {
+  piece_ = piece;
+  piece_size_ = std::max<size_t>(max_series, 1);
+  if (HandingOverPieces()) {
+    // A piece is handed over once full, after the context that filled it: a histogram may add
+    // all its series past the size.
+    piece_series_.reserve(piece_size_ + aggregates_.size() + percentiles_.size());
+  }
+  FlushResult& out = flush_.out;
+  bool more = false;
+  while (!more && flush_.bucket < flush_.closed.size()) {
+    Bucket& bucket = *flush_.closed[flush_.bucket];
+    if (flush_.position == 0) {
+      // Sized exactly before the bucket is emitted: growing a vector of 10k+ series by doubling
+      // holds the old and the new storage at once (12 MiB at 37 k series, the largest transient
+      // of a flood at a 64 MiB limit).
+      ReserveSeries(out, SeriesCount(bucket));
+    }
+    while (flush_.position < bucket.contexts.size()) {
+      EmitContext(bucket, bucket.contexts[flush_.position++], out);
+      if (HandingOverPieces() && piece_used_ >= piece_size_) {
+        HandOverPiece();
+        more = true;
+        break;
+      }
+    }
+    if (flush_.position == bucket.contexts.size()) {
+      ++flush_.bucket;
+      flush_.position = 0;
+    }
+  }
+  if (!more && HandingOverPieces() && piece_used_ > 0) {
+    HandOverPiece();
+  }
+  piece_ = nullptr;
+  return !more && flush_.bucket == flush_.closed.size();
+}
+
+FlushResult TimeSampler::EndFlush() {
+  // What no ContinueFlush emitted (none when it said the flush was complete).
+  Emit(nullptr, 0);
+  FlushResult out = std::move(flush_.out);
+  for (std::unique_ptr<Bucket>& bucket : flush_.closed) {
+    ReleaseBucket(std::move(bucket));
+  }
+  out.series.reserve(out.series.size() + flush_.no_aggregation.size());
+  for (Serie& serie : flush_.no_aggregation) {
     out.series.push_back(std::move(serie));
   }
-  no_aggregation_series_.clear();
-  out.events = std::move(events_);
-  events_.clear();
-  out.service_checks = std::move(service_checks_);
-  service_checks_.clear();
-
+  const double now = flush_.now;
+  flush_ = FlushState{};
+  // Not kept between flushes: a burst of long names would pin its storage for good.
+  piece_series_ = {};
   ExpireContexts(now);
   return out;
 }
@@ -560,14 +608,7 @@ Serie& TimeSampler::NextPieceSerie() {
   return piece_series_[piece_used_++];
 }
 
-void TimeSampler::MaybeHandOver() {
-  if (HandingOverPieces() && piece_used_ >= piece_size_) {
-    HandOverPiece();
-  }
-}
-
 void TimeSampler::HandOverPiece() {
-  series_handed_over_ += piece_used_;
   (*piece_)(std::span<const Serie>(piece_series_.data(), piece_used_));
   piece_used_ = 0;
 }
@@ -589,10 +630,10 @@ size_t TimeSampler::SeriesCount(const Bucket& bucket) const {
   return count;
 }
 
-void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
+void TimeSampler::EmitContext(Bucket& bucket, ContextId id, FlushResult& out) {
   const int64_t ts = bucket.start;
   const auto interval = static_cast<double>(kBucketSeconds);
-  for (const ContextId id : bucket.contexts) {
+  {
     Slot& slot = bucket.slots[id];
     switch (slot.type) {
       case MetricType::kGauge:
@@ -692,11 +733,10 @@ void TimeSampler::EmitBucket(Bucket& bucket, FlushResult& out) {
         break;
       }
     }
-    MaybeHandOver();
   }
 }
 
-void TimeSampler::ReleaseBucket(Bucket* bucket) {
+void TimeSampler::ReleaseBucket(std::unique_ptr<Bucket> bucket) {
   // Empty the bucket for reuse, keeping its storage: rotating buckets allocates nothing once
   // warmed up.
   for (const ContextId id : bucket->contexts) {
@@ -712,16 +752,7 @@ void TimeSampler::ReleaseBucket(Bucket* bucket) {
   }
   bucket->contexts.clear();
   values_charge_.Shrink(buffered_values_ * kBytesPerBufferedValue);
-  if (current_ == bucket) {
-    current_ = nullptr;
-  }
-  for (auto it = buckets_.begin(); it != buckets_.end(); ++it) {
-    if (it->get() == bucket) {
-      free_buckets_.push_back(std::move(*it));
-      buckets_.erase(it);
-      break;
-    }
-  }
+  free_buckets_.push_back(std::move(bucket));
 }
 
 void TimeSampler::ExpireContexts(double now) {

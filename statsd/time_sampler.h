@@ -120,6 +120,17 @@ class TimeSampler {
   using SeriesPiece = std::function<void(std::span<const Serie> series)>;
   FlushResult Flush(double now, bool force, size_t max_series, const SeriesPiece& piece);
 
+  // The same flush in steps, so that its owner can do other work between them (the pipeline
+  // aggregates the lines that arrive during a flush between its pieces instead of leaving them
+  // queued): BeginFlush zero-fills counters and takes the closed buckets out of reach of Add();
+  // each ContinueFlush hands over the next piece and says whether the flush has no more;
+  // EndFlush returns the rest (as Flush does) and then forgets idle contexts. Samples added between
+  // the steps go to the open bucket, for a later flush. Not reentrant: one flush at a time.
+  void BeginFlush(double now, bool force);
+  bool ContinueFlush(size_t max_series, const SeriesPiece& piece);
+  FlushResult EndFlush();
+  bool flushing() const { return flush_.active; }
+
   size_t context_count() const { return resolver_.size(); }
   size_t buffered_values() const { return buffered_values_; }
   size_t bucket_count() const { return buckets_.size(); }
@@ -161,24 +172,38 @@ class TimeSampler {
     bool zero_fill = false;  // Tracked as a counter (§7.4).
   };
 
+  // Between BeginFlush and EndFlush.
+  struct FlushState {
+    bool active = false;
+    double now = 0;
+    std::vector<std::unique_ptr<Bucket>> closed;  // Ascending start; no longer in buckets_.
+    size_t bucket = 0;                            // Next context to emit: closed[bucket]
+    size_t position = 0;                          // ->contexts[position].
+    FlushResult out;
+    std::vector<Serie> no_aggregation;  // Appended after the buckets' series.
+  };
+
+  // Emits the closed buckets' series from the cursor on, into pieces when `piece` is set (returns
+  // after each piece handed over), else all into flush_.out. True when every context is emitted.
+  bool Emit(const SeriesPiece* piece, size_t max_series);
   void AddNoAggregation(const EnrichedSample& sample);
   Bucket& BucketFor(int64_t start);
   Slot& SlotFor(ContextId id, Bucket& bucket, MetricType type);
   void AddValue(Slot& slot, double value, std::string_view set_value, double sample_rate);
   void ZeroFillCounters(Bucket& bucket, std::vector<ContextId>& expired_counters);
-  // An upper bound of the series EmitBucket adds (before merging with other buckets' series).
+  // An upper bound of the series a bucket's contexts emit (before merging with other buckets').
   size_t SeriesCount(const Bucket& bucket) const;
-  void EmitBucket(Bucket& bucket, FlushResult& out);
+  void EmitContext(Bucket& bucket, ContextId id, FlushResult& out);
   // Grows out.series for `more` series (none when handing over in pieces).
   void ReserveSeries(FlushResult& out, size_t more) const;
   bool HandingOverPieces() const { return piece_ != nullptr && !index_series_; }
   // The next serie of the current piece, its storage reused from the previous piece.
   Serie& NextPieceSerie();
-  void MaybeHandOver();
   void HandOverPiece();
   void EmitSerie(FlushResult& out, ContextId id, uint32_t kind, std::string_view suffix,
                  SeriesType type, int64_t timestamp, double value);
-  void ReleaseBucket(Bucket* bucket);
+  // Empties a flushed bucket into free_buckets_.
+  void ReleaseBucket(std::unique_ptr<Bucket> bucket);
   void ExpireContexts(double now);
 
   TimeSamplerConfig config_;
@@ -205,11 +230,10 @@ class TimeSampler {
   // serie_index_ is used only while index_series_ (several buckets in one flush).
   absl::flat_hash_map<uint64_t, size_t> serie_index_;
   bool index_series_ = false;
-  size_t last_series_count_ = 0;  // Aggregated series of the previous flush.
-  // Set during Flush(now, force, max_series, piece) only.
+  FlushState flush_;
+  // Set during Emit() with a piece only.
   const SeriesPiece* piece_ = nullptr;
   size_t piece_size_ = 0;
-  size_t series_handed_over_ = 0;
   std::vector<Serie> piece_series_;  // piece_used_ of them make the current piece.
   size_t piece_used_ = 0;
 

@@ -529,6 +529,77 @@ TEST_F(TimeSamplerTest, PieceWiseSeriesEqualAWholeFlushOfTheSameLines) {
   }
 }
 
+// The pipeline flushes in steps and aggregates the lines that arrive between them: those lines
+// belong to the open bucket and the next flush, whatever context they hit.
+TEST_F(TimeSamplerTest, SamplesAddedBetweenFlushStepsGoToTheNextFlush) {
+  for (int i = 0; i < 6; ++i) {
+    Send("g" + std::to_string(i) + ":" + std::to_string(i) + "|g", 100);
+  }
+  Send("c:5|c", 101);
+  sampler_->BeginFlush(110, false);
+  EXPECT_TRUE(sampler_->flushing());
+  std::vector<std::string> names;
+  const auto take = [&names](std::span<const Serie> piece) {
+    for (const Serie& serie : piece) {
+      names.push_back(serie.name);
+      EXPECT_EQ(serie.points.size(), 1u);
+      EXPECT_EQ(serie.points[0].timestamp, 100);
+    }
+  };
+  ASSERT_FALSE(sampler_->ContinueFlush(2, take));
+  // A context being flushed, the counter, and a context new during the flush.
+  Send("g0:50|g", 111);
+  Send("c:7|c", 111);
+  Send("fresh:1|g", 111);
+  while (!sampler_->ContinueFlush(2, take)) {
+  }
+  const FlushResult rest = sampler_->EndFlush();
+  EXPECT_FALSE(sampler_->flushing());
+  EXPECT_THAT(rest.series, IsEmpty());
+  EXPECT_THAT(names, ElementsAre("g0", "g1", "g2", "g3", "g4", "g5", "c"));
+
+  const FlushResult next = Flush(120);
+  EXPECT_EQ(Value(next, "g0"), 50);
+  EXPECT_EQ(Value(next, "c"), 0.7);
+  EXPECT_EQ(Value(next, "fresh"), 1);
+  ASSERT_NE(Find(next, "c"), nullptr);
+  EXPECT_EQ(Find(next, "c")->points[0].timestamp, 110);
+}
+
+// Zero-fill decisions are taken when a flush begins: a counter whose zero-fill expires in this
+// flush but that is sampled again before it ends keeps being zero-filled afterwards.
+TEST_F(TimeSamplerTest, ACounterSampledDuringTheFlushThatExpiresItKeepsItsZeros) {
+  Make({.counter_expiry_seconds = 20, .context_expiry_seconds = 300}, {});
+  Send("c:1|c", 100);
+  Flush(110);
+  Flush(120);                        // A zero.
+  sampler_->BeginFlush(130, false);  // 100 + 20 <= 120: no zero for bucket 120, expired.
+  Send("c:2|c", 131);
+  while (!sampler_->ContinueFlush(100, [](std::span<const Serie>) {})) {
+  }
+  sampler_->EndFlush();
+  const FlushResult with_sample = Flush(140);
+  EXPECT_EQ(Value(with_sample, "c"), 0.2);
+  const FlushResult zero = Flush(150);
+  EXPECT_EQ(Value(zero, "c"), 0);
+}
+
+// FlushResult-returning Flush() is BeginFlush, every step and EndFlush; EndFlush alone finishes
+// what the steps left.
+TEST_F(TimeSamplerTest, EndFlushEmitsWhatTheStepsLeft) {
+  for (int i = 0; i < 5; ++i) {
+    Send("g" + std::to_string(i) + ":1|g", 100);
+  }
+  sampler_->BeginFlush(110, false);
+  size_t handed_over = 0;
+  ASSERT_FALSE(sampler_->ContinueFlush(
+      2, [&handed_over](std::span<const Serie> piece) { handed_over += piece.size(); }));
+  const FlushResult rest = sampler_->EndFlush();
+  EXPECT_EQ(handed_over, 2u);
+  EXPECT_THAT(Names(rest), ElementsAre("g2", "g3", "g4"));
+  EXPECT_THAT(Flush(120).series, IsEmpty());
+}
+
 TEST_F(TimeSamplerTest, F14TagOrderDoesNotMakeANewContext) {
   Send("m:1|g|#b,a", 100);
   Send("m:2|g|#a,b", 101);
