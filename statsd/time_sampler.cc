@@ -633,105 +633,103 @@ size_t TimeSampler::SeriesCount(const Bucket& bucket) const {
 void TimeSampler::EmitContext(Bucket& bucket, ContextId id, FlushResult& out) {
   const int64_t ts = bucket.start;
   const auto interval = static_cast<double>(kBucketSeconds);
-  {
-    Slot& slot = bucket.slots[id];
-    switch (slot.type) {
-      case MetricType::kGauge:
-        EmitSerie(out, id, 0, "", SeriesType::kGauge, ts, slot.value);
-        break;
-      case MetricType::kCounter:
-        EmitSerie(out, id, 0, "", SeriesType::kRate, ts, slot.value / interval);
-        break;
-      case MetricType::kSet: {
-        if (slot.data == nullptr || slot.data->set_hashes.empty()) {
-          break;
-        }
-        std::vector<uint64_t>& hashes = slot.data->set_hashes;
-        std::sort(hashes.begin(), hashes.end());
-        const auto unique = std::unique(hashes.begin(), hashes.end());
-        EmitSerie(out, id, 0, "", SeriesType::kGauge, ts,
-                  static_cast<double>(unique - hashes.begin()));
+  Slot& slot = bucket.slots[id];
+  switch (slot.type) {
+    case MetricType::kGauge:
+      EmitSerie(out, id, 0, "", SeriesType::kGauge, ts, slot.value);
+      break;
+    case MetricType::kCounter:
+      EmitSerie(out, id, 0, "", SeriesType::kRate, ts, slot.value / interval);
+      break;
+    case MetricType::kSet: {
+      if (slot.data == nullptr || slot.data->set_hashes.empty()) {
         break;
       }
-      case MetricType::kHistogram:
-      case MetricType::kTiming: {
-        if (slot.data == nullptr || slot.data->samples.empty()) {
-          break;
-        }
-        auto& samples = slot.data->samples;
-        std::sort(samples.begin(), samples.end(),
-                  [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (size_t k = 0; k < aggregates_.size(); ++k) {
-          double value = 0;
-          SeriesType type = SeriesType::kGauge;
-          switch (aggregates_[k]) {
-            case Aggregate::kMax:
-              value = samples.back().first;
-              break;
-            case Aggregate::kMin:
-              value = samples.front().first;
-              break;
-            case Aggregate::kMedian: {
-              const int64_t target = (slot.count - 1) / 2;
-              int64_t weight = 0;
-              for (const auto& [v, w] : samples) {
-                weight += w;
-                if (weight > target) {
-                  value = v;
-                  break;
-                }
+      std::vector<uint64_t>& hashes = slot.data->set_hashes;
+      std::sort(hashes.begin(), hashes.end());
+      const auto unique = std::unique(hashes.begin(), hashes.end());
+      EmitSerie(out, id, 0, "", SeriesType::kGauge, ts,
+                static_cast<double>(unique - hashes.begin()));
+      break;
+    }
+    case MetricType::kHistogram:
+    case MetricType::kTiming: {
+      if (slot.data == nullptr || slot.data->samples.empty()) {
+        break;
+      }
+      auto& samples = slot.data->samples;
+      std::sort(samples.begin(), samples.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (size_t k = 0; k < aggregates_.size(); ++k) {
+        double value = 0;
+        SeriesType type = SeriesType::kGauge;
+        switch (aggregates_[k]) {
+          case Aggregate::kMax:
+            value = samples.back().first;
+            break;
+          case Aggregate::kMin:
+            value = samples.front().first;
+            break;
+          case Aggregate::kMedian: {
+            const int64_t target = (slot.count - 1) / 2;
+            int64_t weight = 0;
+            for (const auto& [v, w] : samples) {
+              weight += w;
+              if (weight > target) {
+                value = v;
+                break;
               }
-              break;
             }
-            case Aggregate::kAvg:
-              value = slot.value / static_cast<double>(slot.count);
-              break;
-            case Aggregate::kSum:
-              value = slot.value;
-              break;
-            case Aggregate::kCount:
-              value = static_cast<double>(slot.count) / interval;
-              type = SeriesType::kRate;
-              break;
-          }
-          EmitSerie(out, id, static_cast<uint32_t>(1 + k), aggregate_suffixes_[k], type, ts, value);
-        }
-        // Percentiles (weights truncated, Agent histogram.go): the first sorted value whose
-        // cumulative weight exceeds (p * count - 1) / 100.
-        size_t next = 0;
-        int64_t weight = 0;
-        for (const auto& [v, w] : samples) {
-          if (next >= percentiles_.size()) {
             break;
           }
-          weight += w;
-          while (next < percentiles_.size() &&
-                 weight > (int64_t{percentiles_[next]} * slot.count - 1) / 100) {
-            EmitSerie(out, id, static_cast<uint32_t>(1 + aggregates_.size() + next),
-                      percentile_suffixes_[next], SeriesType::kGauge, ts, v);
-            ++next;
-          }
+          case Aggregate::kAvg:
+            value = slot.value / static_cast<double>(slot.count);
+            break;
+          case Aggregate::kSum:
+            value = slot.value;
+            break;
+          case Aggregate::kCount:
+            value = static_cast<double>(slot.count) / interval;
+            type = SeriesType::kRate;
+            break;
         }
-        break;
+        EmitSerie(out, id, static_cast<uint32_t>(1 + k), aggregate_suffixes_[k], type, ts, value);
       }
-      case MetricType::kDistribution: {
-        if (slot.data == nullptr || slot.data->sketch == nullptr || slot.data->sketch->Empty()) {
+      // Percentiles (weights truncated, Agent histogram.go): the first sorted value whose
+      // cumulative weight exceeds (p * count - 1) / 100.
+      size_t next = 0;
+      int64_t weight = 0;
+      for (const auto& [v, w] : samples) {
+        if (next >= percentiles_.size()) {
           break;
         }
-        const auto [it, inserted] = sketch_index_.try_emplace(id, out.sketches.size());
-        if (inserted) {
-          const Context& context = resolver_.Get(id);
-          SketchSerie serie;
-          serie.name = std::string(context.name);
-          serie.host = std::string(context.host);
-          for (const std::string_view tag : context.tags) {
-            serie.tags.emplace_back(tag);
-          }
-          out.sketches.push_back(std::move(serie));
+        weight += w;
+        while (next < percentiles_.size() &&
+               weight > (int64_t{percentiles_[next]} * slot.count - 1) / 100) {
+          EmitSerie(out, id, static_cast<uint32_t>(1 + aggregates_.size() + next),
+                    percentile_suffixes_[next], SeriesType::kGauge, ts, v);
+          ++next;
         }
-        out.sketches[it->second].points.push_back(slot.data->sketch->ToSketchPoint(ts));
+      }
+      break;
+    }
+    case MetricType::kDistribution: {
+      if (slot.data == nullptr || slot.data->sketch == nullptr || slot.data->sketch->Empty()) {
         break;
       }
+      const auto [it, inserted] = sketch_index_.try_emplace(id, out.sketches.size());
+      if (inserted) {
+        const Context& context = resolver_.Get(id);
+        SketchSerie serie;
+        serie.name = std::string(context.name);
+        serie.host = std::string(context.host);
+        for (const std::string_view tag : context.tags) {
+          serie.tags.emplace_back(tag);
+        }
+        out.sketches.push_back(std::move(serie));
+      }
+      out.sketches[it->second].points.push_back(slot.data->sketch->ToSketchPoint(ts));
+      break;
     }
   }
 }
