@@ -99,16 +99,37 @@ void BM_ParseOnly(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseOnly);
 
+// Parse, enrich (task tags and unified service tags, as on ECS) and aggregate.
+struct TaskAggregation {
+  // Lines in `packet`.
+  size_t Send(std::string_view packet, double now) {
+    size_t lines = 0;
+    ForEachLine(packet, {}, [&](std::string_view line) {
+      const ParseResult result = parser.Parse(line);
+      if (const auto* sample = std::get_if<MetricSample>(&result)) {
+        for (const EnrichedSample& s : enricher.Enrich(*sample)) {
+          sampler.Add(s, now);
+        }
+      }
+      ++lines;
+    });
+    return lines;
+  }
+
+  telemetry::Registry registry;
+  StatsdStats stats{registry};
+  StaticOriginTags origins{{"task_arn:arn:aws:ecs:eu-west-1:123456789012:task/c/0123456789abcdef",
+                            "ecs_cluster_name:c", "task_family:app", "task_version:7"}};
+  Enricher enricher{{.env = "prod", .service = "checkout"}, &origins, stats};
+  TimeSampler sampler{TimeSamplerConfig{}, stats};
+  const Parser parser{ParserOptions{}};
+};
+
 void BM_ParseEnrichAggregate(benchmark::State& state) {
   const std::vector<std::string> packets = MakePackets();
   const size_t lines_per_pass = CountLines(packets);
-  telemetry::Registry registry;
-  StatsdStats stats(registry);
-  StaticOriginTags origins({"task_arn:arn:aws:ecs:eu-west-1:123456789012:task/c/0123456789abcdef",
-                            "ecs_cluster_name:c", "task_family:app", "task_version:7"});
-  Enricher enricher({.env = "prod", .service = "checkout"}, &origins, stats);
-  TimeSampler sampler(TimeSamplerConfig{}, stats);
-  const Parser parser(ParserOptions{});
+  TaskAggregation aggregation;
+  TimeSampler& sampler = aggregation.sampler;
 
   // ~200k lines per simulated 10 s bucket: 20 passes over the 10k contexts.
   const size_t packets_per_second = packets.size() * 2;
@@ -120,22 +141,14 @@ void BM_ParseEnrichAggregate(benchmark::State& state) {
   size_t flush_allocations = 0;
   size_t next = 0;
   const auto send = [&](const std::string& packet) {
-    ForEachLine(packet, {}, [&](std::string_view line) {
-      const ParseResult result = parser.Parse(line);
-      if (const auto* sample = std::get_if<MetricSample>(&result)) {
-        for (const EnrichedSample& s : enricher.Enrich(*sample)) {
-          sampler.Add(s, now);
-        }
-      }
-      ++lines;
-    });
+    lines += aggregation.Send(packet, now);
     bytes += packet.size();
     if (++packets_sent % packets_per_second == 0) {
       now += 1;
       if (static_cast<int64_t>(now) % 10 == 0) {
         const size_t before = allocations;
         flushed_series += sampler.Flush(now, false).series.size();
-        enricher.RefreshOrigins();
+        aggregation.enricher.RefreshOrigins();
         flush_allocations += allocations - before;
       }
     }
@@ -213,13 +226,7 @@ BENCHMARK(BM_ParseEnrichAggregateNoFlush);
 // how long the aggregation strand stops reading lines at each 10 s boundary.
 void BM_FlushAndEncode(benchmark::State& state) {
   const std::vector<std::string> packets = MakePackets();
-  telemetry::Registry registry;
-  StatsdStats stats(registry);
-  StaticOriginTags origins({"task_arn:arn:aws:ecs:eu-west-1:123456789012:task/c/0123456789abcdef",
-                            "ecs_cluster_name:c", "task_family:app", "task_version:7"});
-  Enricher enricher({.env = "prod", .service = "checkout"}, &origins, stats);
-  TimeSampler sampler(TimeSamplerConfig{}, stats);
-  const Parser parser(ParserOptions{});
+  TaskAggregation aggregation;
   const EncoderOptions encoder{.compression = forwarder::CompressionKind::kZstd, .zstd_level = 1};
   double now = 1'700'000'000;
   size_t series = 0;
@@ -228,14 +235,7 @@ void BM_FlushAndEncode(benchmark::State& state) {
   for (auto _ : state) {
     state.PauseTiming();
     for (const std::string& packet : packets) {
-      ForEachLine(packet, {}, [&](std::string_view line) {
-        const ParseResult result = parser.Parse(line);
-        if (const auto* sample = std::get_if<MetricSample>(&result)) {
-          for (const EnrichedSample& s : enricher.Enrich(*sample)) {
-            sampler.Add(s, now);
-          }
-        }
-      });
+      aggregation.Send(packet, now);
     }
     now += kBucketSeconds;
     const size_t before = allocations;
@@ -248,10 +248,11 @@ void BM_FlushAndEncode(benchmark::State& state) {
         compressed += payload.body.size();
       }
     };
-    FlushResult rest = sampler.Flush(now, false, 512, [&](std::span<const Serie> piece) {
-      series += piece.size();
-      deliver(stream.Add(piece));
-    });
+    FlushResult rest =
+        aggregation.sampler.Flush(now, false, 512, [&](std::span<const Serie> piece) {
+          series += piece.size();
+          deliver(stream.Add(piece));
+        });
     series += rest.series.size();
     deliver(stream.Add(rest.series));
     deliver(stream.Finish());
