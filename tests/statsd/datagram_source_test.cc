@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -85,18 +86,29 @@ class DatagramSourceTest : public ::testing::Test {
     options.udp_port = probe.local_endpoint().port();
     return options;
   }
+  // A started source with a single batch of two packets, which the collector holds once it
+  // arrives (until ReleaseHeld). Null if the source could not start.
+  std::unique_ptr<DatagramSource> StartWithOneHeldBatch(DatagramSourceOptions options) {
+    options.packets_per_batch = 2;
+    options.max_batches_in_flight = 1;
+    collector_.Hold();
+    auto source = std::make_unique<DatagramSource>(
+        context_, options, [this](BatchPool::Handle b) { collector_.Take(std::move(b)); },
+        registry_);
+    if (!source->Start().ok()) {
+      return nullptr;
+    }
+    StartLoop();
+    return source;
+  }
   // With one batch that the collector holds, the datagrams `send` sends wait (in the reader and
   // the kernel queue) until the batch comes back, then arrive in order: nothing is lost.
   void ExpectNoLossWhileTheOnlyBatchIsHeld(
       DatagramSourceOptions options,
       const std::function<void(const DatagramSource&, const std::vector<std::string>&)>& send) {
-    options.packets_per_batch = 2;
-    options.max_batches_in_flight = 1;
-    collector_.Hold();
-    DatagramSource source(
-        context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
-    ASSERT_TRUE(source.Start().ok());
-    StartLoop();
+    const std::unique_ptr<DatagramSource> started = StartWithOneHeldBatch(std::move(options));
+    ASSERT_NE(started, nullptr);
+    DatagramSource& source = *started;
     send(source, {"held:1|c"});
     ASSERT_TRUE(collector_.WaitForPackets(1));  // The only batch is now held.
     send(source, {"waiting:0|c", "waiting:1|c", "waiting:2|c", "waiting:3|c", "waiting:4|c"});
@@ -186,13 +198,9 @@ TEST_F(DatagramSourceTest, UdpWaitsInTheReceiveBufferWhileEveryBatchIsBusy) {
 TEST_F(DatagramSourceTest, UdpReceiveBufferOverflowIsCounted) {
   DatagramSourceOptions options = UdpOptions();
   options.so_rcvbuf = 4096;  // The kernel's minimum: a few datagrams.
-  options.packets_per_batch = 2;
-  options.max_batches_in_flight = 1;
-  collector_.Hold();
-  DatagramSource source(
-      context_, options, [&](BatchPool::Handle b) { collector_.Take(std::move(b)); }, registry_);
-  ASSERT_TRUE(source.Start().ok());
-  StartLoop();
+  const std::unique_ptr<DatagramSource> started = StartWithOneHeldBatch(options);
+  ASSERT_NE(started, nullptr);
+  DatagramSource& source = *started;
   SendUdp(source.UdpPort(), "first:1|c");
   ASSERT_TRUE(collector_.WaitForPackets(1));
   constexpr int kSent = 200;
