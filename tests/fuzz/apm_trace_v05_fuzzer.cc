@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "apm/trace_decoder.h"
+#include "proto_reflect/tracer_payload_reflect.pb.h"
 #include "tests/fuzz/same_decoding.h"
 
 namespace sidecar::apm {
@@ -63,7 +64,7 @@ void Check(TraceApiVersion version, BodyEncoding encoding, std::string_view body
     return;
   }
   CheckPayload(first, version == TraceApiVersion::kV05);
-  Require(fuzz::SameDecoding(first, second));
+  Require(fuzz::SameDecoding<sidecar_reflect::datadog::trace::TracerPayload>(first, second));
 }
 
 }  // namespace

@@ -11,8 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "proto/metrics.pb.h"
-#include "proto/trace_agent_payload.pb.h"
+#include "proto_reflect/metrics_reflect.pb.h"
+#include "proto_reflect/trace_agent_payload_reflect.pb.h"
 #include "tests/testing/decompress.h"
 #include "tests/testing/loopback_http_server.h"
 
@@ -151,13 +151,13 @@ absl::StatusOr<nlohmann::json> MsgpackToJson(std::string_view data) {
 
 absl::StatusOr<nlohmann::json> DecodeIntakeBody(std::string_view path, std::string_view body) {
   if (path == "/api/v2/series") {
-    return ProtobufToJson<datadog::agentpayload::MetricPayload>(body);
+    return ProtobufToJson<sidecar_reflect::datadog::agentpayload::MetricPayload>(body);
   }
   if (path == "/api/beta/sketches") {
-    return ProtobufToJson<datadog::agentpayload::SketchPayload>(body);
+    return ProtobufToJson<sidecar_reflect::datadog::agentpayload::SketchPayload>(body);
   }
   if (path == "/api/v0.2/traces") {
-    return ProtobufToJson<datadog::trace::AgentPayload>(body);
+    return ProtobufToJson<sidecar_reflect::datadog::trace::AgentPayload>(body);
   }
   if (path == "/api/v0.2/stats") {
     return MsgpackToJson(body);

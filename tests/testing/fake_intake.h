@@ -4,9 +4,11 @@
 //   /api/v2/series       MetricPayload protobuf   /api/beta/sketches  SketchPayload protobuf
 //   /api/v0.2/traces     AgentPayload protobuf    /api/v0.2/stats     msgpack StatsPayload
 //   /api/v1/series, /api/v1/check_run, /intake/, /api/v2/logs        JSON
-// Protobuf bodies are rendered with google::protobuf::util::MessageToJsonString using the proto
-// field names and printing default-valued scalars; as in the proto3 JSON mapping, 64-bit integers
-// are JSON strings and enums are names ("GAUGE"). msgpack bin values become base64 strings.
+// Protobuf bodies are parsed into the full-runtime mirrors of the schemas (sidecar_proto_reflect,
+// tests/testing/CMakeLists.txt) and rendered with google::protobuf::util::MessageToJsonString,
+// using the proto field names and printing default-valued scalars; as in the proto3 JSON mapping,
+// 64-bit integers are JSON strings and enums are names ("GAUGE"). msgpack bin values become base64
+// strings.
 //
 // Answers 202 with body "{}" unless a fault is scripted. Scripted faults are consumed in this
 // order: ResetNext, StallNext, FailNext, then the FailFor window. Thread-safe; the server runs on
