@@ -14,7 +14,8 @@
 
 namespace sidecar::fuzz {
 
-// `Mirror` is the sidecar_reflect:: twin of the decoded messages' type.
+// `Mirror` is the sidecar_reflect:: twin of the decoded messages' type. A payload that does not
+// parse back (a string field that is not UTF-8) fails too: the intake's decoder would reject it.
 template <typename Mirror>
 bool SameDecoding(const google::protobuf::MessageLite& first,
                   const google::protobuf::MessageLite& second) {
