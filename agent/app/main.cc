@@ -18,6 +18,7 @@
 #include "agent/common/version.h"
 #include "agent/config/agent_config.h"
 #include "agent/config/environment.h"
+#include "agent/forwarder/curl_api.h"
 #include "fmt/format.h"
 #include "nlohmann/json.hpp"
 
@@ -175,6 +176,7 @@ int main(int argc, char** argv) {
   // A few threads allocate; glibc would give each its own 64 MiB arena and keep freed memory in
   // all of them. Two arenas bound that overhead, which matters in a sidecar's memory budget.
   mallopt(M_ARENA_MAX, 2);  // NOLINT(concurrency-mt-unsafe): no other thread exists yet.
+  sidecar::forwarder::SkipUnusedGnutlsInit();
   try {
     return Main(argc, argv);
   } catch (const std::exception& error) {

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <utility>
 
 namespace sidecar::forwarder {
@@ -26,6 +27,11 @@ bool Resolve(void* handle, const char* name, Function& function, std::string& er
 }
 
 }  // namespace
+
+void SkipUnusedGnutlsInit() {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): documented as called before any other thread exists.
+  setenv("GNUTLS_NO_IMPLICIT_INIT", "1", /*overwrite=*/0);
+}
 
 DlopenCurlApi& DlopenCurlApi::Default() {
   static DlopenCurlApi* const api = new DlopenCurlApi();

@@ -197,6 +197,8 @@ void CurlHttpClient::Start(std::unique_ptr<Request> request) {
   curl_.EasySetoptLong(easy, CURLOPT_TIMEOUT_MS, remaining_ms);
   curl_.EasySetoptLong(easy, CURLOPT_CONNECTTIMEOUT_MS,
                        std::min(remaining_ms, static_cast<long>(options_.connect_timeout.count())));
+  // Never file://, ldap://, rtmp:// and the like, whatever a URL says (see SkipUnusedGnutlsInit).
+  curl_.EasySetoptPointer(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_.EasySetoptLong(easy, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
   curl_.EasySetoptLong(easy, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
   if (!options_.proxy.empty()) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "tests/testing/status_matchers.h"
@@ -13,6 +14,21 @@ namespace {
 using ::sidecar::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+
+// The test binary's main thread is its only thread here, as SkipUnusedGnutlsInit requires.
+TEST(SkipUnusedGnutlsInitTest, SetsTheVariableAndKeepsAValueAlreadySet) {
+  // NOLINTBEGIN(concurrency-mt-unsafe)
+  unsetenv("GNUTLS_NO_IMPLICIT_INIT");
+  SkipUnusedGnutlsInit();
+  ASSERT_NE(std::getenv("GNUTLS_NO_IMPLICIT_INIT"), nullptr);
+  EXPECT_STREQ(std::getenv("GNUTLS_NO_IMPLICIT_INIT"), "1");
+
+  setenv("GNUTLS_NO_IMPLICIT_INIT", "0", /*overwrite=*/1);
+  SkipUnusedGnutlsInit();
+  EXPECT_STREQ(std::getenv("GNUTLS_NO_IMPLICIT_INIT"), "0");
+  unsetenv("GNUTLS_NO_IMPLICIT_INIT");
+  // NOLINTEND(concurrency-mt-unsafe)
+}
 
 TEST(DlopenCurlApiTest, LoadsTheSystemLibcurl) {
   DlopenCurlApi& curl = DlopenCurlApi::Default();

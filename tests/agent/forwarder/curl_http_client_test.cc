@@ -244,6 +244,21 @@ TEST(CurlHttpClientTest, ConnectionRefusedIsATransportError) {
   EXPECT_THAT(result->transport_error, StatusIs(absl::StatusCode::kUnavailable));
 }
 
+TEST(CurlHttpClientTest, FetchesOnlyHttpAndHttpsUrls) {
+  char path[] = "/tmp/sidecar-curl-file-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "secret", 6), 6);
+  close(fd);
+  std::unique_ptr<CurlHttpClient> client = MakeClient();
+  // libcurl would read the file and answer with its bytes if file:// were allowed.
+  const HttpResult result = SendAndWait(*client, std::string("file://") + path);
+  unlink(path);
+  EXPECT_FALSE(result.transport_error.ok());
+  EXPECT_THAT(std::string(result.transport_error.message()), HasSubstr("Unsupported protocol"));
+  EXPECT_THAT(result.response.body, ::testing::Not(HasSubstr("secret")));
+}
+
 TEST(CurlHttpClientTest, ServerThatNeverAnswersTimesOutAtTheDeadline) {
   // H09: a timeout is a transport error (and so retried by the forwarder).
   TestServer server([](const Request&, Response&) { return false; });
