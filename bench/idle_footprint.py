@@ -77,8 +77,9 @@ def measure_sidecar(binary, intake_url, idle_seconds):
     return ready_ms, ready_rss, rss, curl, code
 
 
-def start_intake(binary):
-    proc = subprocess.Popen([binary, "--port", "0", "--discard-bodies"], stdout=subprocess.PIPE,
+def start_intake(binary, *flags):
+    """Starts a fake intake on a free port; returns it once listening, with its URL."""
+    proc = subprocess.Popen([binary, "--port", "0", *flags], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     url = proc.stdout.readline().split()[-1]
     return proc, url
@@ -86,9 +87,7 @@ def start_intake(binary):
 
 def measure_baseline(binary, idle_seconds):
     start = time.monotonic()
-    proc = subprocess.Popen([binary, "--port", "0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    proc.stdout.readline()
+    proc, _ = start_intake(binary)
     ready_ms = (time.monotonic() - start) * 1000
     time.sleep(idle_seconds)
     rss = rss_kib(proc.pid)
@@ -106,7 +105,7 @@ def main():
     sidecar = os.path.join(args.build, "agent", "sidecar-agent")
     baseline = os.path.join(args.build, "tests", "fake-intake")
 
-    intake, intake_url = start_intake(baseline)
+    intake, intake_url = start_intake(baseline, "--discard-bodies")
     rows = []
     try:
         for _ in range(args.runs):
